@@ -1,0 +1,445 @@
+"""Applying a command to a group: `apply(group, command, context) -> Outcome`. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+from bot import grammar as g
+from bot import schedule as sched
+from bot.model import ActionItem, AgendaItem, Group, Person, Record, UndoEntry
+from bot.replies import (
+    Ack,
+    ActionsView,
+    AgendaView,
+    HelpView,
+    MeetingInfo,
+    MeetingView,
+    Problem,
+    Reply,
+    ScheduleView,
+)
+
+__all__ = ["Context", "Outcome", "apply", "next_agenda", "open_actions"]
+
+
+def _nobody(name: str) -> Person | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is asking, when, and what the bot knows around the group."""
+
+    actor: Person
+    now: datetime
+    info: MeetingInfo
+    is_chair: bool = False
+    people: Callable[[str], Person | None] = _nobody  # a mention's name -> the person, where known
+    schedule: sched.Schedule | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    group: Group
+    reply: Reply
+    changed: tuple[Record, ...] = field(default=())
+
+
+class Refusal(Exception):
+    """The command can't be carried out; nothing changes."""
+
+    def __init__(self, message: str, spec_name: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.spec_name = spec_name
+
+
+def apply(group: Group, command: g.Command, ctx: Context) -> Outcome:
+    """Carry out one command; a refusal leaves the group as it was."""
+    try:
+        return _HANDLERS[type(command)](group, command, ctx)
+    except Refusal as refusal:
+        spec = next((s for s in g.COMMANDS if s.name == refusal.spec_name), None)
+        return Outcome(group, Problem(refusal.message, g.usage(spec) if spec else None))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def overrides(group: Group) -> sched.Overrides:
+    return sched.Overrides(skipped=group.skipped, moved=tuple(group.moved.items()))
+
+
+def next_meeting(group: Group, ctx: Context) -> sched.Meeting | None:
+    if ctx.schedule is None:
+        return None
+    return sched.next_meeting(ctx.schedule, overrides(group), ctx.now)
+
+
+def next_agenda(group: Group, meeting: sched.Meeting | None) -> tuple[AgendaItem, ...]:
+    """The items up for `meeting`: not discussed, not removed, proposed for it or rolled over from before."""
+
+    def belongs(item: AgendaItem) -> bool:
+        if item.removed or item.discussed:
+            return False
+        if meeting is None or item.meeting is None:
+            return True
+        return group.moved.get(item.meeting, item.meeting) <= meeting.starts_at
+
+    return tuple(sorted((i for i in group.agenda.values() if belongs(i)), key=lambda i: i.position))
+
+
+def open_actions(group: Group) -> tuple[ActionItem, ...]:
+    return tuple(a for a in sorted(group.actions.values(), key=lambda a: a.id) if a.is_open)
+
+
+def _resolve(mention: g.Mention, ctx: Context) -> Person:
+    if mention.is_me:
+        return ctx.actor
+    if mention.user_id is not None:
+        return Person(mention.user_id, mention.name)
+    person = ctx.people(mention.name)
+    if person is None:
+        raise Refusal(
+            f"I don't know anyone called {g.quoted(mention.name)}; pick them from Zulip's mention menu."
+        )
+    return person
+
+
+def _owners(mentions: tuple[g.Mention, ...], ctx: Context) -> tuple[Person, ...]:
+    people = [_resolve(m, ctx) for m in mentions]
+    return tuple({p.id: p for p in people}.values())
+
+
+def _agenda_item(group: Group, item_id: int) -> AgendaItem:
+    item = group.agenda.get(item_id)
+    if item is None or item.removed:
+        raise Refusal(f"There is no agenda item #{item_id}; `agenda` lists them.")
+    return item
+
+
+def _action_item(group: Group, item_id: int, *, open_only: bool = False) -> ActionItem:
+    item = group.actions.get(item_id)
+    if item is None or item.removed:
+        raise Refusal(f"There is no action item #{item_id}; `action list all` lists them.")
+    if open_only and item.closed_at is not None:
+        raise Refusal(f"Action #{item_id} is closed; `action reopen {item_id}` opens it again.")
+    return item
+
+
+def _may_change(record: Record, ctx: Context, doing: str) -> None:
+    if ctx.is_chair or record.author.id == ctx.actor.id:
+        return
+    if isinstance(record, ActionItem):
+        if any(owner.id == ctx.actor.id for owner in record.owners):
+            return
+        raise Refusal(f"Only the author, the owners or a chair can {doing} action #{record.id}.")
+    raise Refusal(f"Only the person who proposed it or a chair can {doing} agenda item #{record.id}.")
+
+
+def _chair_only(ctx: Context, doing: str) -> None:
+    if not ctx.is_chair:
+        raise Refusal(f"Only a chair can {doing}.")
+
+
+def _commit(group: Group, ctx: Context, summary: str, after: tuple[Record, ...], reply: Reply) -> Outcome:
+    """Put the changed records in place and remember them for the actor's `undo`."""
+    before = tuple(group.record(r.kind, r.id) for r in after)
+    entry = UndoEntry(summary, before, after)
+    changed = replace(group.with_records(after), undo={**group.undo, ctx.actor.id: entry})
+    return Outcome(changed, reply, after)
+
+
+# --- agenda ------------------------------------------------------------------------------------
+
+
+def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
+    slot = None
+    if cmd.day is not None:
+        if ctx.schedule is None:
+            raise Refusal(
+                "No meeting schedule is configured, so items go to the next meeting; leave out `for DATE`."
+            )
+        meeting = sched.meeting_on(ctx.schedule, overrides(group), cmd.day, ctx.now)
+        if meeting is None or meeting.skipped:
+            raise Refusal(
+                f"There is no upcoming meeting on {cmd.day.isoformat()}; `meeting schedule` lists them."
+            )
+        slot = meeting.slot
+    else:
+        upcoming = next_meeting(group, ctx)
+        slot = upcoming.slot if upcoming else None
+    position = max((i.position for i in group.agenda.values()), default=0) + 1
+    item = AgendaItem(group.next_agenda_id, cmd.text, ctx.actor, ctx.now, position, meeting=slot)
+    item = item.changed("created", ctx.actor, ctx.now)
+    outcome = _commit(
+        group, ctx, f"adding agenda item #{item.id}", (item,), Ack(f"Added agenda item #{item.id}", item)
+    )
+    return replace(outcome, group=replace(outcome.group, next_agenda_id=item.id + 1))
+
+
+def _agenda_list(group: Group, cmd: g.AgendaList, ctx: Context) -> Outcome:
+    meeting = next_meeting(group, ctx)
+    return Outcome(group, AgendaView(next_agenda(group, meeting), meeting, ctx.info))
+
+
+def _agenda_edit(group: Group, cmd: g.AgendaEdit, ctx: Context) -> Outcome:
+    item = _agenda_item(group, cmd.id)
+    _may_change(item, ctx, "edit")
+    edited = item.changed("edited", ctx.actor, ctx.now, item.text, text=cmd.text)
+    return _commit(
+        group,
+        ctx,
+        f"editing agenda item #{item.id}",
+        (edited,),
+        Ack(f"Edited agenda item #{item.id}", edited),
+    )
+
+
+def _agenda_remove(group: Group, cmd: g.AgendaRemove, ctx: Context) -> Outcome:
+    item = _agenda_item(group, cmd.id)
+    _may_change(item, ctx, "remove")
+    gone = item.changed("removed", ctx.actor, ctx.now, removed=True)
+    reply = Ack(f"Removed agenda item #{item.id} (`undo` brings it back)", gone)
+    return _commit(group, ctx, f"removing agenda item #{item.id}", (gone,), reply)
+
+
+def _agenda_discussed(group: Group, cmd: g.AgendaDiscussed, ctx: Context) -> Outcome:
+    item = _agenda_item(group, cmd.id)
+    _may_change(item, ctx, "mark discussed")
+    if item.discussed:
+        raise Refusal(f"Agenda item #{item.id} is already marked discussed.")
+    done = item.changed("discussed", ctx.actor, ctx.now, discussed=True)
+    return _commit(
+        group, ctx, f"marking #{item.id} discussed", (done,), Ack(f"Marked #{item.id} discussed", done)
+    )
+
+
+def _agenda_move(group: Group, cmd: g.AgendaMove, ctx: Context) -> Outcome:
+    item = _agenda_item(group, cmd.id)
+    _may_change(item, ctx, "move")
+    listed = list(next_agenda(group, next_meeting(group, ctx)))
+    if item not in listed:
+        raise Refusal(
+            f"Agenda item #{item.id} is not on the next meeting's agenda, so it can't be moved there."
+        )
+    slots = [i.position for i in listed]
+    listed.remove(item)
+    target = min(cmd.position, len(slots))
+    listed.insert(target - 1, item)
+    moved = tuple(
+        i.changed("moved", ctx.actor, ctx.now, f"to position {n}", position=slot)
+        for n, (i, slot) in enumerate(zip(listed, slots, strict=True), start=1)
+        if i.position != slot
+    )
+    where = f"position {target}" + (" (the end)" if target < cmd.position else "")
+    moved_item = next((m for m in moved if m.id == item.id), item)
+    return _commit(
+        group, ctx, f"moving agenda item #{item.id}", moved, Ack(f"Moved #{item.id} to {where}", moved_item)
+    )
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def _action_add(group: Group, cmd: g.ActionAdd, ctx: Context) -> Outcome:
+    owners = _owners(cmd.owners, ctx)
+    item = ActionItem(group.next_action_id, cmd.text, owners, ctx.actor, ctx.now, due=cmd.due)
+    item = item.changed("created", ctx.actor, ctx.now)
+    outcome = _commit(group, ctx, f"adding action #{item.id}", (item,), Ack(f"Added action #{item.id}", item))
+    return replace(outcome, group=replace(outcome.group, next_action_id=item.id + 1))
+
+
+def _action_list(group: Group, cmd: g.ActionList, ctx: Context) -> Outcome:
+    live = [a for a in sorted(group.actions.values(), key=lambda a: a.id) if not a.removed]
+    if cmd.scope == "all":
+        return Outcome(group, ActionsView("All actions", tuple(live), ctx.now, show_closed=True))
+    opened = [a for a in live if a.is_open]
+    if cmd.scope == "open":
+        return Outcome(group, ActionsView("Open actions", tuple(opened), ctx.now))
+    person = ctx.actor if cmd.scope == "mine" else _resolve(cmd.person or g.Mention("me", is_me=True), ctx)
+    owned = tuple(a for a in opened if any(o.id == person.id for o in a.owners))
+    if person.id == ctx.actor.id:
+        return Outcome(group, ActionsView("Your open actions", owned, ctx.now))
+    return Outcome(group, ActionsView("Open actions of", owned, ctx.now, person=person))
+
+
+def _action_done(group: Group, cmd: g.ActionDone, ctx: Context) -> Outcome:
+    item = _action_item(group, cmd.id, open_only=True)
+    _may_change(item, ctx, "close")
+    closed = item.changed("closed", ctx.actor, ctx.now, closed_at=ctx.now)
+    return _commit(
+        group, ctx, f"closing action #{item.id}", (closed,), Ack(f"Closed action #{item.id}", closed)
+    )
+
+
+def _action_reopen(group: Group, cmd: g.ActionReopen, ctx: Context) -> Outcome:
+    item = _action_item(group, cmd.id)
+    _may_change(item, ctx, "reopen")
+    if item.closed_at is None:
+        raise Refusal(f"Action #{item.id} is already open.")
+    opened = item.changed("reopened", ctx.actor, ctx.now, closed_at=None)
+    return _commit(
+        group, ctx, f"reopening action #{item.id}", (opened,), Ack(f"Reopened action #{item.id}", opened)
+    )
+
+
+def _action_assign(group: Group, cmd: g.ActionAssign, ctx: Context) -> Outcome:
+    item = _action_item(group, cmd.id)
+    _may_change(item, ctx, "reassign")
+    owners = _owners(cmd.owners, ctx)
+    was = ", ".join(o.name for o in item.owners)
+    assigned = item.changed("assigned", ctx.actor, ctx.now, f"was {was}", owners=owners)
+    reply = Ack(f"Reassigned action #{item.id}", assigned)
+    return _commit(group, ctx, f"reassigning action #{item.id}", (assigned,), reply)
+
+
+def _action_edit(group: Group, cmd: g.ActionEdit, ctx: Context) -> Outcome:
+    item = _action_item(group, cmd.id)
+    _may_change(item, ctx, "edit")
+    edited = item.changed("edited", ctx.actor, ctx.now, item.text, text=cmd.text)
+    return _commit(
+        group, ctx, f"editing action #{item.id}", (edited,), Ack(f"Edited action #{item.id}", edited)
+    )
+
+
+def _action_remove(group: Group, cmd: g.ActionRemove, ctx: Context) -> Outcome:
+    item = _action_item(group, cmd.id)
+    _may_change(item, ctx, "remove")
+    gone = item.changed("removed", ctx.actor, ctx.now, removed=True)
+    reply = Ack(f"Removed action #{item.id} (`undo` brings it back)", gone)
+    return _commit(group, ctx, f"removing action #{item.id}", (gone,), reply)
+
+
+# --- undo and help -----------------------------------------------------------------------------
+
+
+def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:
+    entry = group.undo.get(ctx.actor.id)
+    if entry is None:
+        raise Refusal("You have no change to undo.")
+    restored: list[Record] = []
+    for before, after in zip(entry.before, entry.after, strict=True):
+        current = group.record(after.kind, after.id)
+        if current != after:
+            who = current.history[-1].by.name if current and current.history else "someone"
+            raise Refusal(f"Can't undo {entry.summary}: {who} has changed #{after.id} since.")
+        if before is None:
+            restored.append(after.changed("undone", ctx.actor, ctx.now, entry.summary, removed=True))
+        else:
+            restored.append(
+                replace(before, history=after.history).changed("undone", ctx.actor, ctx.now, entry.summary)
+            )
+    undo = {k: v for k, v in group.undo.items() if k != ctx.actor.id}
+    changed = replace(group.with_records(tuple(restored)), undo=undo)
+    return Outcome(
+        changed, Ack(f"Undid {entry.summary}", restored[0] if len(restored) == 1 else None), tuple(restored)
+    )
+
+
+def _help(group: Group, cmd: g.Help, ctx: Context) -> Outcome:
+    if cmd.topic is None:
+        return Outcome(group, HelpView(g.COMMANDS, detailed=False))
+    specs = g.find(cmd.topic)
+    if not specs:
+        close = difflib.get_close_matches(cmd.topic, [s.name for s in g.COMMANDS], n=1)
+        hint = f" Did you mean `help {close[0]}`?" if close else ""
+        return Outcome(
+            group, Problem(f"There is no command {g.quoted(cmd.topic)}.{hint} `help` lists them all.")
+        )
+    return Outcome(group, HelpView(tuple(specs), detailed=True))
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+def _need_schedule(ctx: Context) -> sched.Schedule:
+    if ctx.schedule is None:
+        raise Refusal(
+            "No meeting schedule is configured yet: a chair sets `first_meeting` in the bot config."
+        )
+    return ctx.schedule
+
+
+def _meeting_next(group: Group, cmd: g.MeetingNext, ctx: Context) -> Outcome:
+    _need_schedule(ctx)
+    return Outcome(group, MeetingView(next_meeting(group, ctx), ctx.now, ctx.info))
+
+
+def _meeting_schedule(group: Group, cmd: g.MeetingSchedule, ctx: Context) -> Outcome:
+    plan = _need_schedule(ctx)
+    upcoming = tuple(sched.upcoming(plan, overrides(group), ctx.now, 5))
+    return Outcome(group, ScheduleView(sched.describe(plan), upcoming, plan.reminders, ctx.info))
+
+
+def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool) -> sched.Meeting:
+    plan = _need_schedule(ctx)
+    candidates = sched.upcoming(plan, overrides(group), ctx.now, 60)
+    local = plan.timezone
+    for meeting in candidates:
+        on_day = day is None or meeting.starts_at.astimezone(local).date() == day
+        if on_day and meeting.skipped == skipped:
+            return meeting
+    state = "skipped " if skipped else ""
+    when = f" on {day}" if day is not None else ""
+    raise Refusal(f"There is no upcoming {state}meeting{when}; `meeting schedule` lists them.")
+
+
+def _meeting_skip(group: Group, cmd: g.MeetingSkip, ctx: Context) -> Outcome:
+    _chair_only(ctx, "skip a meeting")
+    meeting = _pick(group, ctx, cmd.day, skipped=False)
+    changed = replace(group, skipped=group.skipped | {meeting.slot})
+    return Outcome(
+        changed, Ack(f"Skipped the meeting of {_local(meeting.starts_at, ctx)}; `meeting unskip` undoes it")
+    )
+
+
+def _meeting_unskip(group: Group, cmd: g.MeetingUnskip, ctx: Context) -> Outcome:
+    _chair_only(ctx, "unskip a meeting")
+    meeting = _pick(group, ctx, cmd.day, skipped=True)
+    changed = replace(group, skipped=group.skipped - {meeting.slot})
+    return Outcome(changed, Ack(f"The meeting of {_local(meeting.starts_at, ctx)} is on again"))
+
+
+def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
+    _chair_only(ctx, "move a meeting")
+    plan = _need_schedule(ctx)
+    meeting = next_meeting(group, ctx)
+    if meeting is None:
+        raise Refusal("There is no upcoming meeting to move.")
+    new_start = cmd.when.replace(tzinfo=plan.timezone).astimezone(UTC)
+    if new_start <= ctx.now:
+        raise Refusal("A meeting can only be moved to a time in the future.")
+    changed = replace(group, moved={**group.moved, meeting.slot: new_start})
+    return Outcome(changed, Ack(f"Moved meeting {meeting.number} to {_local(new_start, ctx)}"))
+
+
+def _local(moment: datetime, ctx: Context) -> str:
+    return moment.astimezone(ctx.info.timezone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+_HANDLERS: dict[type, Callable[..., Outcome]] = {
+    g.AgendaAdd: _agenda_add,
+    g.AgendaList: _agenda_list,
+    g.AgendaEdit: _agenda_edit,
+    g.AgendaRemove: _agenda_remove,
+    g.AgendaDiscussed: _agenda_discussed,
+    g.AgendaMove: _agenda_move,
+    g.ActionAdd: _action_add,
+    g.ActionList: _action_list,
+    g.ActionDone: _action_done,
+    g.ActionReopen: _action_reopen,
+    g.ActionAssign: _action_assign,
+    g.ActionEdit: _action_edit,
+    g.ActionRemove: _action_remove,
+    g.Undo: _undo,
+    g.Help: _help,
+    g.MeetingNext: _meeting_next,
+    g.MeetingSchedule: _meeting_schedule,
+    g.MeetingSkip: _meeting_skip,
+    g.MeetingUnskip: _meeting_unskip,
+    g.MeetingMove: _meeting_move,
+}

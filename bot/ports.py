@@ -1,0 +1,14 @@
+"""What the core needs from the outside world, as Protocols; adapters and tests provide them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+__all__ = ["Clock"]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...

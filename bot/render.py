@@ -1,0 +1,189 @@
+"""Replies and posts as Zulip Markdown. One renderer per kind of message.
+
+User text is re-posted only through `user_text`, which keeps it on one line and turns every mention
+in it (people, groups, wildcards like @**all**) into a silent one, so a re-post pings no one.
+Item lines put the user's text last, after the bot's own markup, so it cannot unbalance it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from bot import grammar
+from bot import schedule as sched
+from bot.model import ActionItem, AgendaItem, Person, Record
+from bot.replies import (
+    Ack,
+    ActionsView,
+    AgendaView,
+    HelpView,
+    MeetingInfo,
+    MeetingView,
+    Problem,
+    Reply,
+    ScheduleView,
+)
+
+__all__ = ["mention", "render", "user_text"]
+
+_LOUD_MENTION = re.compile(r"@(?=\*)")  # @**name**, @*group*; silent ones are @_**name**, @_*group*
+
+
+def user_text(text: str) -> str:
+    """Text a user typed, safe to re-post: one line, all mentions silent."""
+    return _LOUD_MENTION.sub("@_", " ".join(text.split()))
+
+
+def mention(person: Person, *, ping: bool = False) -> str:
+    """A person, as a silent mention unless `ping`; shell people (no numeric id) by name alone."""
+    name = " ".join(person.name.replace("*", "").replace("|", "").split()) or "someone"
+    target = f"{name}|{person.id}" if person.id.isdigit() else name
+    return f"@{'' if ping else '_'}**{target}**"
+
+
+def local_time(moment: datetime, info: MeetingInfo) -> str:
+    return moment.astimezone(info.timezone).strftime("%A %Y-%m-%d %H:%M %Z")
+
+
+def global_time(moment: datetime) -> str:
+    """Zulip's global time syntax: every reader sees it in their own zone."""
+    return f"<time:{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
+
+
+def meeting_title(meeting: sched.Meeting | None, info: MeetingInfo) -> str:
+    return f"{info.title} {meeting.number:05d}" if meeting else info.title
+
+
+def record_line(record: Record, now: datetime | None = None, *, lead: str | None = None) -> str:
+    """One item: `lead` (default `#id`) and the bot's facts first, the user's text last."""
+    if isinstance(record, AgendaItem):
+        facts = mention(record.author) if lead is None else ""
+    else:
+        facts = _action_facts(record, now)
+    head = " ".join(part for part in (f"#{record.id}" if lead is None else lead, facts) if part)
+    return f"{head}: {user_text(record.text)}"
+
+
+def _action_facts(item: ActionItem, now: datetime | None) -> str:
+    facts = ["for " + ", ".join(mention(o) for o in item.owners)] if now is None else []
+    if now is not None:
+        facts.append(
+            f"{sched.format_duration(item.age(now))} old" if item.age(now) >= timedelta(days=1) else "new"
+        )
+    if item.due is not None:
+        overdue = now is not None and item.is_open and item.due < now.date()
+        facts.append(f"due {item.due.isoformat()}" + (" **overdue**" if overdue else ""))
+    if item.closed_at is not None:
+        facts.append(f"closed {item.closed_at.date().isoformat()}")
+    return f"({', '.join(facts)})" if facts else ""
+
+
+def _ack(reply: Ack) -> str:
+    if reply.record is None:
+        return f"{reply.message}."
+    return record_line(reply.record, lead=reply.message)
+
+
+def _problem(reply: Problem) -> str:
+    lines = [reply.message + (f" Did you mean `{reply.suggestion}`?" if reply.suggestion else "")]
+    if reply.usage:
+        lines.append(
+            f"Usage: `{reply.usage}`" + (f", for example `{reply.example}`" if reply.example else "")
+        )
+    return "\n".join(lines)
+
+
+def agenda_lines(items: Iterable[AgendaItem]) -> list[str]:
+    return [f"{n}. {record_line(item)}" for n, item in enumerate(items, start=1)]
+
+
+def _agenda(reply: AgendaView) -> str:
+    when = f" ({local_time(reply.meeting.starts_at, reply.info)})" if reply.meeting else ""
+    head = f"**Agenda of {meeting_title(reply.meeting, reply.info)}**{when}"
+    if not reply.items:
+        return f"{head}\nThe agenda is empty so far. Propose an item with `agenda add TEXT`."
+    return "\n".join([head, *agenda_lines(reply.items)])
+
+
+def action_lines(items: Iterable[ActionItem], now: datetime, *, ping: bool = False) -> list[str]:
+    """Actions grouped by owner (an action with two owners shows under each), owners in name order."""
+    by_owner: dict[str, tuple[Person, list[ActionItem]]] = {}
+    for item in items:
+        for owner in item.owners:
+            by_owner.setdefault(owner.id, (owner, []))[1].append(item)
+    lines: list[str] = []
+    for owner, owned in sorted(by_owner.values(), key=lambda pair: pair[0].name.lower()):
+        lines.append(f"- {mention(owner, ping=ping)}")
+        lines.extend(f"    - {record_line(item, now)}" for item in owned)
+    return lines
+
+
+def _actions(reply: ActionsView) -> str:
+    title = reply.title + (f" {mention(reply.person)}" if reply.person else "")
+    if not reply.items:
+        return f"**{title}**: none."
+    return "\n".join([f"**{title}** ({len(reply.items)})", *action_lines(reply.items, reply.now)])
+
+
+def _help(reply: HelpView) -> str:
+    if not reply.detailed:
+        lines = ["**wgbot commands** (`help COMMAND` explains one):"]
+        lines.extend(f"- `{grammar.usage(spec)}`: {spec.summary}" for spec in reply.specs)
+        return "\n".join(lines)
+    blocks = []
+    for spec in reply.specs:
+        block = [
+            f"`{grammar.usage(spec)}`: {spec.summary}",
+            f"Who may: {spec.who}.",
+            f"Example: `{spec.example}`",
+        ]
+        if spec.aliases:
+            block.append("Also: " + ", ".join(f"`{alias}`" for alias in spec.aliases))
+        blocks.append("\n".join(block))
+    return "\n\n".join(blocks)
+
+
+def meeting_lines(meeting: sched.Meeting, info: MeetingInfo) -> list[str]:
+    """The Meeting Info block, as in the WG's notes."""
+    lines = [f"Date: {local_time(meeting.starts_at, info)} ({global_time(meeting.starts_at)})"]
+    if info.call_link:
+        lines.append(f"Call: {info.call_link}")
+    return lines
+
+
+def _meeting(reply: MeetingView) -> str:
+    if reply.meeting is None:
+        return "There are no more meetings in the schedule."
+    away = sched.humanize_delta(reply.meeting.starts_at - reply.now)
+    head = f"**Next: {meeting_title(reply.meeting, reply.info)}**, {away}"
+    return "\n".join([head, *meeting_lines(reply.meeting, reply.info)])
+
+
+def _schedule(reply: ScheduleView) -> str:
+    lines = [f"**{reply.info.title}**: {reply.rule}."]
+    if reply.reminders:
+        before = ", ".join(sched.format_duration(offset) for offset in reply.reminders)
+        lines.append(f"Reminders are posted {before} before each meeting.")
+    lines.append("Next meetings:")
+    for meeting in reply.meetings:
+        number = "skipped" if meeting.skipped else f"{meeting.number:05d}"
+        lines.append(f"- {local_time(meeting.starts_at, reply.info)} ({number})")
+    return "\n".join(lines)
+
+
+_RENDERERS: dict[type, Callable[..., str]] = {
+    Ack: _ack,
+    Problem: _problem,
+    AgendaView: _agenda,
+    ActionsView: _actions,
+    HelpView: _help,
+    MeetingView: _meeting,
+    ScheduleView: _schedule,
+}
+
+
+def render(reply: Reply) -> str:
+    renderer = _RENDERERS[type(reply)]
+    return renderer(reply)

@@ -1,0 +1,90 @@
+"""What a command answers, as values; `render` turns each kind into Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.grammar import Spec
+from bot.model import ActionItem, AgendaItem, Person, Record
+from bot.schedule import Meeting
+
+__all__ = [
+    "Ack",
+    "ActionsView",
+    "AgendaView",
+    "HelpView",
+    "MeetingInfo",
+    "MeetingView",
+    "Problem",
+    "Reply",
+    "ScheduleView",
+]
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    """The parts of the configuration a meeting is shown with."""
+
+    title: str
+    timezone: ZoneInfo
+    call_link: str = ""
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A change was made. `message` is the bot's own words; `record` is shown after it."""
+
+    message: str
+    record: Record | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Nothing changed: why, the right form, and a close match where there is one."""
+
+    message: str
+    usage: str | None = None
+    example: str | None = None
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class AgendaView:
+    items: tuple[AgendaItem, ...]
+    meeting: Meeting | None
+    info: MeetingInfo
+
+
+@dataclass(frozen=True)
+class ActionsView:
+    title: str
+    items: tuple[ActionItem, ...]
+    now: datetime
+    show_closed: bool = False
+    person: Person | None = None  # whose actions, when not the asker's
+
+
+@dataclass(frozen=True)
+class HelpView:
+    specs: tuple[Spec, ...]
+    detailed: bool
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    meeting: Meeting | None
+    now: datetime
+    info: MeetingInfo
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    rule: str
+    meetings: tuple[Meeting, ...]
+    reminders: tuple[timedelta, ...]
+    info: MeetingInfo
+
+
+Reply = Ack | Problem | AgendaView | ActionsView | HelpView | MeetingView | ScheduleView

@@ -1,0 +1,102 @@
+"""The one storage API the bot uses. Nothing else touches the database file.
+
+Tables (all keyed by strings, see `storage.engine`):
+- `groups`:   one document per group (stream): counters, undo entries, skipped and moved meetings;
+- `records`:  agenda and action items, key `<stream>/<kind>/<id>`;
+- `handled`:  every handled Zulip message id with its effect and reply, so none is applied twice;
+- `cursor`:   the highest message id handled, where a catch-up after downtime starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.model import Group
+from storage import codec
+from storage.engine import Database, Transaction
+
+__all__ = ["Store"]
+
+
+def _record_key(stream: str, kind: str, item_id: int) -> str:
+    return f"{stream}/{kind}/{item_id}"
+
+
+class Store:
+    """Groups, handled messages, reminders and the outbox, each change one atomic transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (or create) the database; raises `StorageError` subclasses with clear messages."""
+        return cls(Database.open(path))
+
+    @property
+    def path(self) -> Path:
+        return self._db.path
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- groups ---------------------------------------------------------------------------------
+
+    def load(self, stream: str) -> Group:
+        """The group's records as stored (a new, empty group if it has none yet)."""
+        with self._db.transaction() as txn:
+            doc = txn.get("groups", stream)
+            if doc is None:
+                return Group(stream)
+            prefix = f"{stream}/"
+            records = [r for key, r in txn.all("records").items() if key.startswith(prefix)]
+            return codec.decode_group(doc, records)
+
+    def save(
+        self,
+        before: Group,
+        after: Group,
+        *,
+        message_id: int | None = None,
+        effect: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write what changed from `before` to `after`, and the handled message, all or nothing."""
+        with self._db.transaction() as txn:
+            self._write_group(txn, before, after)
+            if message_id is not None:
+                self._mark_handled(txn, message_id, effect or {})
+
+    def _write_group(self, txn: Transaction, before: Group, after: Group) -> None:
+        for kind, old, new in (
+            ("agenda", before.agenda, after.agenda),
+            ("action", before.actions, after.actions),
+        ):
+            for item_id, record in new.items():
+                if old.get(item_id) != record:
+                    txn.put("records", _record_key(after.stream, kind, item_id), codec.encode_record(record))
+        group_doc = codec.encode_group(after)
+        if txn.get("groups", after.stream) != group_doc:
+            txn.put("groups", after.stream, group_doc)
+
+    # --- handled messages -----------------------------------------------------------------------
+
+    def handled(self, message_id: int) -> dict[str, Any] | None:
+        """What handling this message did, if it was handled."""
+        return self._db.get("handled", str(message_id))
+
+    def mark_handled(self, message_id: int, effect: Mapping[str, Any]) -> None:
+        """Record a message that changed nothing (a listing, an error), so it isn't answered twice."""
+        with self._db.transaction() as txn:
+            self._mark_handled(txn, message_id, effect)
+
+    def _mark_handled(self, txn: Transaction, message_id: int, effect: Mapping[str, Any]) -> None:
+        txn.put("handled", str(message_id), dict(effect))
+        cursor = txn.get("cursor", "messages") or {"last": 0}
+        if message_id > cursor["last"]:
+            txn.put("cursor", "messages", {"last": message_id})
+
+    def last_handled(self) -> int | None:
+        cursor = self._db.get("cursor", "messages")
+        return None if cursor is None else int(cursor["last"])

@@ -1,0 +1,139 @@
+"""The command grammar: every command parses, every bad input gets a clear error."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from bot import grammar as g
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("agenda add Release of linfa v0.2", g.AgendaAdd("Release of linfa v0.2")),
+        ("AGENDA Add  Release\n of   linfa", g.AgendaAdd("Release of linfa")),
+        ("agenda add for 2020-12-15 ONNX experiments", g.AgendaAdd("ONNX experiments", date(2020, 12, 15))),
+        ("agenda add for the record", g.AgendaAdd("for the record")),
+        ("agenda", g.AgendaList()),
+        ("agenda list", g.AgendaList()),
+        ("agenda remove #3", g.AgendaRemove(3)),
+        ("agenda edit 3 New words", g.AgendaEdit(3, "New words")),
+        ("agenda move 3 1", g.AgendaMove(3, 1)),
+        ("agenda move 3 to 2", g.AgendaMove(3, 2)),
+        ("agenda discussed 4", g.AgendaDiscussed(4)),
+        (
+            "action add @**Lorenz** port the tree tests",
+            g.ActionAdd((g.Mention("Lorenz"),), "port the tree tests"),
+        ),
+        (
+            "action add @**Lorenz Schmidt|12**, me and @**Ernest** write docs due 2020-12-10",
+            g.ActionAdd(
+                (g.Mention("Lorenz Schmidt", "12"), g.Mention("me", is_me=True), g.Mention("Ernest")),
+                "write docs",
+                date(2020, 12, 10),
+            ),
+        ),
+        (
+            "action add me pay the bills due tomorrow",
+            g.ActionAdd((g.Mention("me", is_me=True),), "pay the bills due tomorrow"),
+        ),
+        ("actions", g.ActionList()),
+        ("action list", g.ActionList()),
+        ("action list mine", g.ActionList("mine")),
+        ("action list ALL", g.ActionList("all")),
+        ("action list @**Ernest|3**", g.ActionList("person", g.Mention("Ernest", "3"))),
+        ("action done 7", g.ActionDone(7)),
+        ("action close #7", g.ActionDone(7)),
+        ("Action Reopen 7", g.ActionReopen(7)),
+        (
+            "action assign 7 @**Ernest** me",
+            g.ActionAssign(7, (g.Mention("Ernest"), g.Mention("me", is_me=True))),
+        ),
+        ("action edit 7 new text", g.ActionEdit(7, "new text")),
+        ("action remove 7", g.ActionRemove(7)),
+        ("undo", g.Undo()),
+        ("help", g.Help()),
+        ("help action add", g.Help("action add")),
+        ("", g.Help()),
+        ("meeting", g.MeetingNext()),
+        ("meeting next", g.MeetingNext()),
+        ("meeting schedule", g.MeetingSchedule()),
+        ("meeting skip", g.MeetingSkip()),
+        ("meeting skip 2020-12-29", g.MeetingSkip(date(2020, 12, 29))),
+        ("meeting unskip", g.MeetingUnskip()),
+        ("meeting move 2020-12-02 17:00", g.MeetingMove(datetime(2020, 12, 2, 17, 0))),
+    ],
+)
+def test_parses(text: str, command: g.Command) -> None:
+    assert g.parse(text) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("agenda add", "the text is missing"),
+        ("agenda add   \n ", "the text is missing"),
+        ("agenda remove", "expected an item number"),
+        ("agenda remove x", "expected an item number like 7 or #7, got `x`"),
+        ("agenda remove 0", "expected an item number"),
+        ("agenda remove 3 4", "unexpected `4` after the item number"),
+        ("agenda move 3", "expected a position"),
+        ("agenda add for 2020-13-45 x", "must be a real date"),
+        ("action add port the tests", "start with who owns it"),
+        ("action add @**all** port the tests", "is everyone, not an owner"),
+        ("action add @**Lorenz**", "the text is missing"),
+        ("action add me write due 2020-02-30", "due date must be a real date"),
+        ("action list everyone", "expected `mine`, `all`"),
+        ("action assign 7", "start with who owns it"),
+        ("action assign 7 @**A** and more", "unexpected `more` after the owners"),
+        ("meeting move tomorrow", "YYYY-MM-DD HH:MM"),
+        ("meeting skip next week", "must be a real date"),
+        ("undo everything", "takes nothing after it"),
+    ],
+)
+def test_bad_arguments_say_what_is_wrong(text: str, expected: str) -> None:
+    with pytest.raises(g.ParseError) as raised:
+        g.parse(text)
+    assert expected in raised.value.message
+    assert raised.value.spec is not None  # so the reply can show the right form
+
+
+def test_over_long_text_is_refused_not_truncated() -> None:
+    with pytest.raises(g.ParseError, match=f"limit is {g.MAX_TEXT}"):
+        g.parse("agenda add " + "x" * (g.MAX_TEXT + 1))
+    assert g.parse("agenda add " + "x" * g.MAX_TEXT) == g.AgendaAdd("x" * g.MAX_TEXT)
+
+
+def test_unknown_command_suggests_the_closest() -> None:
+    with pytest.raises(g.ParseError) as raised:
+        g.parse("agneda add thing")
+    assert raised.value.suggestion == "agenda add"
+    with pytest.raises(g.ParseError) as raised:
+        g.parse("action dun 3")
+    assert raised.value.suggestion == "action done"
+    assert "needs one of: add, list, done" in raised.value.message
+
+
+def test_errors_quote_user_text_in_a_code_span_it_cannot_escape() -> None:
+    with pytest.raises(g.ParseError) as raised:
+        g.parse("agenda remove `x` @**all**")
+    message = raised.value.message
+    assert "`'x'`" in message  # backticks in user text are replaced, so the span can't be closed early
+    inside = message.split("got ", 1)[1]
+    assert inside.startswith("`") and inside.count("`") == 2
+
+
+def test_every_command_has_summary_example_and_a_parsing_example() -> None:
+    names = [g.usage(spec) for spec in g.COMMANDS]
+    assert len(names) == len(set(names))
+    for spec in g.COMMANDS:
+        assert spec.summary.endswith(".")
+        g.parse(spec.example)  # the documented example really parses
+
+
+def test_find_groups_and_aliases() -> None:
+    assert [s.name for s in g.find("action close")] == ["action done"]
+    assert {s.name for s in g.find("meeting")} >= {"meeting next", "meeting skip"}
+    assert g.find("nothing") == []
