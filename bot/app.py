@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot import commands, grammar
 from bot.config import Config, GroupConfig
 from bot.model import Person
 from bot.ports import Clock
 from bot.render import render
-from bot.replies import MeetingInfo, Problem
+from bot.replies import Ack, MeetingInfo, Problem
 from storage.store import Store
 
-__all__ = ["Incoming", "WgBot"]
+__all__ = ["Handled", "Incoming", "WgBot"]
 
 
 @dataclass(frozen=True)
 class Incoming:
-    """A command addressed to the bot: its text (bot mention taken off) and sender."""
+    """A command addressed to the bot: its text (bot mention taken off), sender, and where to answer.
+
+    `message_id` and `reply_to` come from Zulip: they are saved with the change, so the message is
+    never applied twice and its reply is never lost.
+    """
 
     text: str
     sender: Person
     message_id: int | None = None
+    reply_to: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Handled:
+    """The reply to send, and the record it is about when it is about exactly one (for reactions)."""
+
+    reply: str
+    record: tuple[str, int] | None = None
 
 
 class WgBot:
@@ -44,6 +58,7 @@ class WgBot:
         self._is_chair = is_chair
         self._people = people
         self.lock = threading.RLock()
+        self.listeners: list[Callable[[], None]] = []  # told after every change (the scheduler listens)
 
     @property
     def group_config(self) -> GroupConfig:
@@ -53,8 +68,8 @@ class WgBot:
         group = self.group_config
         return MeetingInfo(group.title, group.timezone, group.call_link)
 
-    def handle(self, message: Incoming) -> str:
-        """Carry out one command and return the reply; the change and the message id are saved together."""
+    def handle(self, message: Incoming) -> Handled:
+        """Carry out one command; the change, the message id and the reply are saved together."""
         try:
             command = grammar.parse(message.text)
         except grammar.ParseError as error:
@@ -63,10 +78,10 @@ class WgBot:
                 problem = Problem(f"{error.message} `help` lists the commands.", suggestion=error.suggestion)
             else:
                 problem = Problem(error.message, grammar.usage(spec), spec.example, error.suggestion)
-            reply = render(problem)
+            handled = Handled(render(problem))
             if message.message_id is not None:
-                self.store.mark_handled(message.message_id, {"reply": reply})
-            return reply
+                self.store.mark_handled(message.message_id, self._effect(message, handled))
+            return handled
         with self.lock:
             config = self.group_config
             context = commands.Context(
@@ -79,6 +94,20 @@ class WgBot:
             )
             before = self.store.load(config.stream)
             outcome = commands.apply(before, command, context)
-            reply = render(outcome.reply)
-            self.store.save(before, outcome.group, message_id=message.message_id, effect={"reply": reply})
-            return reply
+            about = outcome.reply.record if isinstance(outcome.reply, Ack) else None
+            handled = Handled(render(outcome.reply), (about.kind, about.id) if about else None)
+            effect = self._effect(message, handled) if message.message_id is not None else None
+            self.store.save(before, outcome.group, message_id=message.message_id, effect=effect)
+        if outcome.group != before:
+            for listener in self.listeners:
+                listener()
+        return handled
+
+    @staticmethod
+    def _effect(message: Incoming, handled: Handled) -> dict[str, Any]:
+        return {
+            "reply": handled.reply,
+            "reply_to": dict(message.reply_to or {}),
+            "record": list(handled.record) if handled.record else None,
+            "sent": False,
+        }

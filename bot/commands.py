@@ -153,6 +153,28 @@ def _commit(group: Group, ctx: Context, summary: str, after: tuple[Record, ...],
     return Outcome(changed, reply, after)
 
 
+_VERBS = {  # history word -> (may-verb, reply verb, undo summary verb)
+    "edited": ("edit", "Edited", "editing"),
+    "removed": ("remove", "Removed", "removing"),
+    "discussed": ("mark discussed", "Marked discussed", "marking discussed"),
+    "closed": ("close", "Closed", "closing"),
+    "reopened": ("reopen", "Reopened", "reopening"),
+    "assigned": ("reassign", "Reassigned", "reassigning"),
+}
+
+
+def _change(
+    group: Group, ctx: Context, item: Record, what: str, detail: str = "", **fields: object
+) -> Outcome:
+    """One item changed by its author, an owner or a chair: history line, undo entry, acknowledgement."""
+    may, done, doing = _VERBS[what]
+    _may_change(item, ctx, may)
+    changed = item.changed(what, ctx.actor, ctx.now, detail, **fields)
+    label = f"{'agenda item' if item.kind == 'agenda' else 'action'} #{item.id}"
+    note = " (`undo` brings it back)" if what == "removed" else ""
+    return _commit(group, ctx, f"{doing} {label}", (changed,), Ack(f"{done} {label}{note}", changed))
+
+
 # --- agenda ------------------------------------------------------------------------------------
 
 
@@ -188,34 +210,18 @@ def _agenda_list(group: Group, cmd: g.AgendaList, ctx: Context) -> Outcome:
 
 def _agenda_edit(group: Group, cmd: g.AgendaEdit, ctx: Context) -> Outcome:
     item = _agenda_item(group, cmd.id)
-    _may_change(item, ctx, "edit")
-    edited = item.changed("edited", ctx.actor, ctx.now, item.text, text=cmd.text)
-    return _commit(
-        group,
-        ctx,
-        f"editing agenda item #{item.id}",
-        (edited,),
-        Ack(f"Edited agenda item #{item.id}", edited),
-    )
+    return _change(group, ctx, item, "edited", item.text, text=cmd.text)
 
 
 def _agenda_remove(group: Group, cmd: g.AgendaRemove, ctx: Context) -> Outcome:
-    item = _agenda_item(group, cmd.id)
-    _may_change(item, ctx, "remove")
-    gone = item.changed("removed", ctx.actor, ctx.now, removed=True)
-    reply = Ack(f"Removed agenda item #{item.id} (`undo` brings it back)", gone)
-    return _commit(group, ctx, f"removing agenda item #{item.id}", (gone,), reply)
+    return _change(group, ctx, _agenda_item(group, cmd.id), "removed", removed=True)
 
 
 def _agenda_discussed(group: Group, cmd: g.AgendaDiscussed, ctx: Context) -> Outcome:
     item = _agenda_item(group, cmd.id)
-    _may_change(item, ctx, "mark discussed")
     if item.discussed:
         raise Refusal(f"Agenda item #{item.id} is already marked discussed.")
-    done = item.changed("discussed", ctx.actor, ctx.now, discussed=True)
-    return _commit(
-        group, ctx, f"marking #{item.id} discussed", (done,), Ack(f"Marked #{item.id} discussed", done)
-    )
+    return _change(group, ctx, item, "discussed", discussed=True)
 
 
 def _agenda_move(group: Group, cmd: g.AgendaMove, ctx: Context) -> Outcome:
@@ -268,53 +274,31 @@ def _action_list(group: Group, cmd: g.ActionList, ctx: Context) -> Outcome:
 
 
 def _action_done(group: Group, cmd: g.ActionDone, ctx: Context) -> Outcome:
-    item = _action_item(group, cmd.id, open_only=True)
-    _may_change(item, ctx, "close")
-    closed = item.changed("closed", ctx.actor, ctx.now, closed_at=ctx.now)
-    return _commit(
-        group, ctx, f"closing action #{item.id}", (closed,), Ack(f"Closed action #{item.id}", closed)
-    )
+    return _change(group, ctx, _action_item(group, cmd.id, open_only=True), "closed", closed_at=ctx.now)
 
 
 def _action_reopen(group: Group, cmd: g.ActionReopen, ctx: Context) -> Outcome:
     item = _action_item(group, cmd.id)
-    _may_change(item, ctx, "reopen")
     if item.closed_at is None:
         raise Refusal(f"Action #{item.id} is already open.")
-    opened = item.changed("reopened", ctx.actor, ctx.now, closed_at=None)
-    return _commit(
-        group, ctx, f"reopening action #{item.id}", (opened,), Ack(f"Reopened action #{item.id}", opened)
-    )
+    return _change(group, ctx, item, "reopened", closed_at=None)
 
 
 def _action_assign(group: Group, cmd: g.ActionAssign, ctx: Context) -> Outcome:
     item = _action_item(group, cmd.id)
-    _may_change(item, ctx, "reassign")
     owners = _owners(cmd.owners, ctx)
-    was = ", ".join(o.name for o in item.owners)
-    assigned = item.changed("assigned", ctx.actor, ctx.now, f"was {was}", owners=owners)
-    reply = Ack(f"Reassigned action #{item.id}", assigned)
-    return _commit(group, ctx, f"reassigning action #{item.id}", (assigned,), reply)
+    return _change(
+        group, ctx, item, "assigned", "was " + ", ".join(o.name for o in item.owners), owners=owners
+    )
 
 
 def _action_edit(group: Group, cmd: g.ActionEdit, ctx: Context) -> Outcome:
     item = _action_item(group, cmd.id)
-    _may_change(item, ctx, "edit")
-    edited = item.changed("edited", ctx.actor, ctx.now, item.text, text=cmd.text)
-    return _commit(
-        group, ctx, f"editing action #{item.id}", (edited,), Ack(f"Edited action #{item.id}", edited)
-    )
+    return _change(group, ctx, item, "edited", item.text, text=cmd.text)
 
 
 def _action_remove(group: Group, cmd: g.ActionRemove, ctx: Context) -> Outcome:
-    item = _action_item(group, cmd.id)
-    _may_change(item, ctx, "remove")
-    gone = item.changed("removed", ctx.actor, ctx.now, removed=True)
-    reply = Ack(f"Removed action #{item.id} (`undo` brings it back)", gone)
-    return _commit(group, ctx, f"removing action #{item.id}", (gone,), reply)
-
-
-# --- undo and help -----------------------------------------------------------------------------
+    return _change(group, ctx, _action_item(group, cmd.id), "removed", removed=True)
 
 
 def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:

@@ -3,8 +3,10 @@
 Tables (all keyed by strings, see `storage.engine`):
 - `groups`:   one document per group (stream): counters, undo entries, skipped and moved meetings;
 - `records`:  agenda and action items, key `<stream>/<kind>/<id>`;
-- `handled`:  every handled Zulip message id with its effect and reply, so none is applied twice;
-- `cursor`:   the highest message id handled, where a catch-up after downtime starts.
+- `handled`:  every handled Zulip message id with its reply and whether that was sent, so none is
+              applied twice and no reply is lost;
+- `cursor`:   the highest message id handled, where a catch-up after downtime starts;
+- `posts`:    the bot's own messages that are about one record, so a reaction can close it.
 """
 
 from __future__ import annotations
@@ -100,3 +102,30 @@ class Store:
     def last_handled(self) -> int | None:
         cursor = self._db.get("cursor", "messages")
         return None if cursor is None else int(cursor["last"])
+
+    def start_cursor(self, message_id: int) -> None:
+        """On a first start, handle only what comes after `message_id` (not the stream's whole past)."""
+        with self._db.transaction() as txn:
+            if txn.get("cursor", "messages") is None:
+                txn.put("cursor", "messages", {"last": message_id})
+
+    def unsent_replies(self) -> dict[int, dict[str, Any]]:
+        """Handled messages whose reply is not known to be sent, oldest first."""
+        pending = {int(key): doc for key, doc in self._db.all("handled").items() if doc.get("sent") is False}
+        return dict(sorted(pending.items()))
+
+    def reply_sent(self, message_id: int, reply_ids: list[int]) -> None:
+        """The reply to `message_id` is posted as `reply_ids`; remember which record each is about."""
+        with self._db.transaction() as txn:
+            doc = txn.get("handled", str(message_id))
+            if doc is None:
+                return
+            txn.put("handled", str(message_id), {**doc, "sent": True, "reply_ids": reply_ids})
+            if doc.get("record"):
+                for reply_id in reply_ids:
+                    txn.put("posts", str(reply_id), {"record": doc["record"]})
+
+    def post_about(self, message_id: int) -> tuple[str, int] | None:
+        """The record a bot message is about, if it is about exactly one."""
+        doc = self._db.get("posts", str(message_id))
+        return None if doc is None else (str(doc["record"][0]), int(doc["record"][1]))

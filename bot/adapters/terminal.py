@@ -64,6 +64,6 @@ def run_shell(bot: WgBot, user: str, stdin: TextIO = sys.stdin, stdout: TextIO =
                 print("(usage: /as NAME)", file=stdout, flush=True)
             continue
         with bot.lock:
-            reply = bot.handle(Incoming(text, sender))
-        print(reply, file=stdout)
+            handled = bot.handle(Incoming(text, sender))
+        print(handled.reply, file=stdout)
         print(file=stdout, flush=True)
