@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 from pathlib import Path
 
 from bot import __version__
+from bot.adapters.zulip import StartupError
+from bot.adapters.zulip_api import ApiError
 from bot.config import ConfigError, load_config
 from storage.engine import StorageError
 
@@ -25,6 +28,15 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument(
         "--as", dest="user", default=None, help="your name in the chat (default: your login name)"
     )
+    run = commands.add_parser("run", help="run the bot on Zulip")
+    run.add_argument(
+        "--config",
+        type=Path,
+        help="the bot's zuliprc (default: ZULIP_EMAIL, ZULIP_API_KEY, ZULIP_SITE, ~/.zuliprc)",
+    )
+    run.add_argument(
+        "--bot-config", type=Path, help="the bot config file ([wgbot] section); defaults if absent"
+    )
     return parser
 
 
@@ -34,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "shell":
             return _shell(getattr(args, "bot_config", None), getattr(args, "user", None))
-    except (ConfigError, StorageError) as error:
+        if command == "run":
+            return _run(args.config, args.bot_config)
+    except (ConfigError, StorageError, StartupError, ApiError) as error:
         print(f"wgbot: {error}", file=sys.stderr)
         return 2
     return 1
@@ -51,6 +65,36 @@ def _shell(config_path: Path | None, user: str | None) -> int:
         run_shell(shell_bot(config, store, SystemClock()), user or getpass.getuser())
     except KeyboardInterrupt:
         print()
+    finally:
+        store.close()
+    return 0
+
+
+def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
+    import logging
+    import signal
+
+    from bot.adapters.clock import SystemClock
+    from bot.adapters.zulip import Directory, ZulipRunner, check_startup
+    from bot.adapters.zulip_api import ZulipApi, connect
+    from bot.app import WgBot
+    from storage.store import Store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_config(bot_config)
+    store = Store.open(config.database)  # first: a second copy on the same data stops here
+    try:
+        api = ZulipApi(connect(zuliprc))
+        me, stream = check_startup(api, config.group)
+        directory = Directory()
+        bot = WgBot(config, store, SystemClock(), is_chair=directory.is_chair, people=directory.by_name)
+        runner = ZulipRunner(bot, api, me, stream, directory)
+        signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+        logging.getLogger("wgbot").info(
+            "wgbot %s on #%s as %s", __version__, config.group.stream, me["full_name"]
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            runner.run()  # registers, catches up, then handles events until SIGTERM
     finally:
         store.close()
     return 0

@@ -123,9 +123,15 @@ class Store:
             txn.put("handled", str(message_id), {**doc, "sent": True, "reply_ids": reply_ids})
             if doc.get("record"):
                 for reply_id in reply_ids:
-                    txn.put("posts", str(reply_id), {"record": doc["record"]})
+                    txn.put(
+                        "posts", str(reply_id), {"record": doc["record"], "reply_to": doc.get("reply_to", {})}
+                    )
+
+    def post(self, message_id: int) -> dict[str, Any] | None:
+        """A bot message that is about exactly one record: that record and where the message is."""
+        return self._db.get("posts", str(message_id))
 
     def post_about(self, message_id: int) -> tuple[str, int] | None:
         """The record a bot message is about, if it is about exactly one."""
-        doc = self._db.get("posts", str(message_id))
+        doc = self.post(message_id)
         return None if doc is None else (str(doc["record"][0]), int(doc["record"][1]))

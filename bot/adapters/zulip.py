@@ -1,0 +1,351 @@
+"""`wgbot run`: the bot on Zulip, with an event loop of its own that loses no command.
+
+The `zulip` library's `call_on_each_event` re-registers silently when the server drops the event
+queue, skipping whatever arrived in between, and lets a handler's exception end the process. So this
+loop registers itself, and after every (re-)registration fetches what it missed with `GET /messages`
+from the last handled message id; each message is handled exactly once because its id is saved in the
+same transaction as its effect (see `storage.store`). Replies are saved with it and marked sent after
+posting, so a crash between the two re-sends the reply (after checking it did not go out).
+
+Threads: this loop has its own `ZulipApi` (its own HTTP session); the scheduler thread has another.
+The bot core is shared behind `WgBot.lock`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.adapters.zulip_api import ApiError, ServerSettings, ZulipApi
+from bot.app import Incoming, WgBot
+from bot.config import GroupConfig
+from bot.model import Person
+from bot.ports import SendFailed
+
+__all__ = ["CLOSING_EMOJI", "Directory", "StartupError", "ZulipRunner", "check_startup", "split_message"]
+
+log = logging.getLogger(__name__)
+
+CLOSING_EMOJI = frozenset({"check", "check_mark"})
+ADMIN_ROLES = frozenset({100, 200})  # organisation owner, administrator
+SORRY = (
+    "Sorry, something went wrong while handling that; nothing was changed. The details are in the bot's log."
+)
+
+
+class StartupError(Exception):
+    """The configuration or the credentials can't work; the message says what to fix."""
+
+
+@dataclass
+class Directory:
+    """The organisation's people, from /register, kept current by realm_user events."""
+
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    chair_ids: frozenset[int] = frozenset()
+
+    def load(self, realm_users: list[dict[str, Any]]) -> None:
+        self.users = {int(u["user_id"]): dict(u) for u in realm_users}
+
+    def update(self, person: Mapping[str, Any]) -> None:
+        user_id = int(person["user_id"])
+        self.users[user_id] = {**self.users.get(user_id, {}), **person}
+
+    def person(self, user_id: int, fallback_name: str = "") -> Person:
+        name = self.users.get(user_id, {}).get("full_name") or fallback_name or f"user {user_id}"
+        return Person(str(user_id), str(name))
+
+    def by_name(self, name: str) -> Person | None:
+        """The one active person with this full name (None if nobody, or several: Zulip then adds |id)."""
+        found = [
+            uid for uid, u in self.users.items() if u.get("full_name") == name and u.get("is_active", True)
+        ]
+        return self.person(found[0]) if len(found) == 1 else None
+
+    def is_bot(self, user_id: int) -> bool:
+        return bool(self.users.get(user_id, {}).get("is_bot", False))
+
+    def is_chair(self, person: Person, group: GroupConfig) -> bool:
+        """Configured chairs, plus the organisation's owners and administrators."""
+        if not person.id.isdigit():
+            return False
+        user_id = int(person.id)
+        return user_id in self.chair_ids or self.users.get(user_id, {}).get("role") in ADMIN_ROLES
+
+    def resolve_chairs(self, chairs: tuple[str, ...]) -> frozenset[int]:
+        """Chairs by user id or email (real or the placeholder Zulip shows); an unknown one is an error."""
+        ids: set[int] = set()
+        for chair in chairs:
+            if chair.isdigit() and int(chair) in self.users:
+                ids.add(int(chair))
+                continue
+            wanted = chair.lower()
+            matches = [
+                uid
+                for uid, u in self.users.items()
+                if wanted in (str(u.get("email", "")).lower(), str(u.get("delivery_email", "")).lower())
+            ]
+            if not matches:
+                raise StartupError(f"[wgbot] chairs: no user of this organisation matches {chair!r}")
+            ids.update(matches)
+        return frozenset(ids)
+
+
+def split_message(text: str, limit: int) -> list[str]:
+    """Split a reply at line breaks into messages of at most `limit` characters."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check the credentials, the stream and the subscription; returns the bot's profile and stream."""
+    patience, api.give_up_after = api.give_up_after, 15.0  # a wrong site fails fast, not after minutes
+    try:
+        me = api.call("GET", "users/me")
+    except ApiError as error:
+        if (
+            error.code in ("UNAUTHORIZED", "INVALID_API_KEY", "USER_DEACTIVATED")
+            or "api key" in str(error).lower()
+        ):
+            raise StartupError(
+                f"Zulip refused the bot's credentials: {error}. Check email and key in the zuliprc."
+            ) from None
+        raise StartupError(f"cannot reach Zulip at {api.client.base_url}: {error}") from None
+    finally:
+        api.give_up_after = patience
+    api.my_id = int(me["user_id"])
+    try:
+        stream = api.call("GET", "get_stream_id", {"stream": group.stream})
+    except ApiError:
+        raise StartupError(f"[wgbot] stream: there is no stream {group.stream!r} on this server") from None
+    subscribed = api.call("GET", "users/me/subscriptions")["subscriptions"]
+    if not any(s["stream_id"] == stream["stream_id"] for s in subscribed):
+        raise StartupError(
+            f"the bot is not subscribed to stream {group.stream!r}; subscribe it there (stream settings)"
+        )
+    return me, {"stream_id": stream["stream_id"], "name": group.stream}
+
+
+class ZulipRunner:
+    """The event loop: register, catch up, handle each event; never dies of one bad message."""
+
+    def __init__(
+        self,
+        bot: WgBot,
+        api: ZulipApi,
+        me: Mapping[str, Any],
+        stream: Mapping[str, Any],
+        directory: Directory,
+    ) -> None:
+        self.bot = bot
+        self.api = api
+        self.me_id = int(me["user_id"])
+        self.me_name = str(me["full_name"])
+        self.stream = dict(stream)
+        self.directory = directory
+        self.settings = ServerSettings()
+        self.queue_id: str | None = None
+        self.last_event_id = -1
+        self.stopping = threading.Event()
+        self.on_register: list[Callable[[ServerSettings], None]] = []
+        self._mention = re.compile(
+            rf"^\s*@_?\*\*{re.escape(self.me_name)}(?:\|{self.me_id})?\*\*[\s:,]*", re.IGNORECASE
+        )
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Until `stop()`: poll events; on a lost queue, register again and catch up."""
+        failures = 0
+        while not self.stopping.is_set():
+            try:
+                if self.queue_id is None:
+                    self.register()
+                    self.catch_up()
+                    self.flush_replies()
+                self.poll()
+                failures = 0
+            except ApiError as error:
+                failures += 1
+                if error.code == "BAD_EVENT_QUEUE_ID":
+                    log.warning("Zulip dropped the event queue; registering again and catching up")
+                    self.queue_id = None
+                    continue
+                delay = min(2.0**failures, 60.0)
+                log.warning("Zulip problem (%s); trying again in %.0f s", error, delay)
+                self.stopping.wait(delay)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def register(self) -> None:
+        answer = self.api.call(
+            "POST",
+            "register",
+            {
+                "event_types": ["message", "reaction", "realm_user"],
+                "fetch_event_types": ["realm", "realm_user"],
+                "apply_markdown": False,
+                "client_gravatar": True,
+            },
+        )
+        self.queue_id = str(answer["queue_id"])
+        self.last_event_id = int(answer["last_event_id"])
+        limit = answer.get("realm_message_content_edit_limit_seconds")
+        self.settings = ServerSettings(
+            max_message_length=int(answer.get("max_message_length", 10000)),
+            max_topic_length=int(answer.get("max_topic_length", 60)),
+            edit_limit_seconds=None if limit is None else int(limit),
+            feature_level=int(answer.get("zulip_feature_level", 0)),
+        )
+        self.directory.load(answer.get("realm_users", []))
+        self.directory.chair_ids = self.directory.resolve_chairs(self.bot.group_config.chairs)
+        self.bot.store.start_cursor(int(answer.get("max_message_id", 0)))
+        for listener in self.on_register:
+            listener(self.settings)
+        log.info("registered event queue %s", self.queue_id)
+
+    def catch_up(self) -> None:
+        """Handle, in order, every message addressed to the bot since the last one handled."""
+        for narrow in (
+            [{"operator": "stream", "operand": self.stream["name"]}],
+            [{"operator": "is", "operand": "private"}],
+        ):
+            anchor = self.bot.store.last_handled() or 0
+            while True:
+                answer = self.api.messages(narrow, anchor, after=100)
+                for message in answer["messages"]:
+                    self.on_message(message)
+                    anchor = max(anchor, int(message["id"]))
+                if answer.get("found_newest", True) or not answer["messages"]:
+                    break
+
+    def poll(self) -> None:
+        answer = self.api.call(
+            "GET", "events", {"queue_id": self.queue_id, "last_event_id": self.last_event_id}, poll=True
+        )
+        for event in answer["events"]:
+            self.last_event_id = max(self.last_event_id, int(event["id"]))
+            self.on_event(event)
+
+    # --- events --------------------------------------------------------------------------------
+
+    def on_event(self, event: Mapping[str, Any]) -> None:
+        """One event; an exception is logged and the loop goes on."""
+        try:
+            if event["type"] == "message":
+                self.on_message(event["message"])
+            elif event["type"] == "reaction" and event.get("op") == "add":
+                self.on_reaction(event)
+            elif event["type"] == "realm_user" and event.get("op") in ("add", "update"):
+                self.directory.update(event["person"])
+        except Exception:
+            log.exception("failed to handle event %s", event.get("id"))
+
+    def addressed_text(self, message: Mapping[str, Any]) -> str | None:
+        """The command in a message for the bot, or None for a message the bot ignores."""
+        sender = int(message["sender_id"])
+        if sender == self.me_id or self.directory.is_bot(sender):
+            return None
+        content = str(message["content"])
+        if message["type"] == "stream":
+            if (
+                message.get("stream_id") != self.stream["stream_id"]
+                and message.get("display_recipient") != self.stream["name"]
+            ):
+                return None
+            match = self._mention.match(content)
+            return content[match.end() :] if match else None
+        match = self._mention.match(content)
+        return content[match.end() :] if match else content
+
+    def on_message(self, message: Mapping[str, Any]) -> None:
+        text = self.addressed_text(message)
+        message_id = int(message["id"])
+        if text is None or self.bot.store.handled(message_id) is not None:
+            return
+        if message["type"] == "stream":
+            reply_to: dict[str, Any] = {
+                "type": "stream",
+                "stream": self.stream["name"],
+                "topic": message["subject"],
+            }
+        else:
+            reply_to = {"type": "private", "to": [int(message["sender_id"])]}
+        sender = self.directory.person(int(message["sender_id"]), str(message.get("sender_full_name", "")))
+        try:
+            self.bot.handle(Incoming(text, sender, message_id, reply_to))
+        except Exception:
+            log.exception("failed to handle message %s: %r", message_id, text)
+            self.bot.store.mark_handled(
+                message_id, {"reply": SORRY, "reply_to": reply_to, "record": None, "sent": False}
+            )
+        self.deliver(message_id)
+
+    def on_reaction(self, event: Mapping[str, Any]) -> None:
+        """A check mark on the bot's message about one action closes that action."""
+        if event.get("emoji_name") not in CLOSING_EMOJI:
+            return
+        user_id = int(event.get("user_id") or event["user"]["user_id"])
+        about = self.bot.store.post_about(int(event["message_id"]))
+        if about is None or about[0] != "action" or user_id == self.me_id:
+            return
+        post = self.bot.store.post(int(event["message_id"]))
+        reply_to = post["reply_to"] if post else {}
+        handled = self.bot.handle(Incoming(f"action done {about[1]}", self.directory.person(user_id)))
+        self._send(reply_to, handled.reply, after=int(event["message_id"]))
+
+    # --- replies -------------------------------------------------------------------------------
+
+    def deliver(self, message_id: int) -> None:
+        """Send the saved reply to a handled message (once), then mark it sent."""
+        effect = self.bot.store.handled(message_id)
+        if effect is None or effect.get("sent") is not False:
+            return
+        try:
+            ids = self._send(effect["reply_to"], effect["reply"], after=message_id)
+        except SendFailed as error:
+            log.error("reply to message %s not sent yet (%s); will try again", message_id, error)
+            return
+        self.bot.store.reply_sent(message_id, ids)
+
+    def flush_replies(self) -> None:
+        """Replies saved but not known to be sent (the bot died between saving and sending)."""
+        for message_id in self.bot.store.unsent_replies():
+            self.deliver(message_id)
+
+    def _send(self, reply_to: Mapping[str, Any], text: str, *, after: int) -> list[int]:
+        """Post `text` where `reply_to` says, split to the server's limit; each part posted once."""
+        return [
+            self._send_one(reply_to, chunk, after)
+            for chunk in split_message(text, self.settings.max_message_length)
+        ]
+
+    def _send_one(self, reply_to: Mapping[str, Any], content: str, after: int) -> int:
+        if reply_to.get("type") == "stream":
+            stream, topic = str(reply_to["stream"]), str(reply_to["topic"])
+            request = {"type": "stream", "to": self.stream["stream_id"], "topic": topic, "content": content}
+            return self.api.send(request, lambda: self.api.find_post(stream, topic, content, after))
+        to = [int(u) for u in reply_to["to"]]
+        request = {"type": "private", "to": to, "content": content}
+        return self.api.send(request, lambda: self.api.find_private(to, content, after))

@@ -1,0 +1,215 @@
+"""A thread's own connection to Zulip: calls that wait out rate limits and never post twice.
+
+The `zulip` client (0.9.1) returns HTTP 429 as `RATE_LIMIT_HIT` with `retry-after` and does not
+retry it; it does retry 5xx responses, POSTs included, which can post a message twice. So every
+client here is made with `retry_on_errors=False`, and `ZulipApi` retries itself (tenacity): it waits
+`retry-after` on a 429, and after an answer that leaves it unknown whether a message was posted (a 5xx,
+a dropped connection) it looks for the message before sending it again.
+
+A `requests` session is not thread-safe: each thread makes its own `ZulipApi` with `connect()`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import zulip
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_delay
+
+from bot import __version__
+from bot.ports import SendFailed
+
+__all__ = ["ApiError", "ServerSettings", "ZulipApi", "connect"]
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Zulip answered with an error that retrying won't fix."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Transient(Exception):
+    """Worth another try: a rate limit (with its wait), a 5xx, a dropped connection."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, maybe_done: bool = False) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.maybe_done = maybe_done  # the server may have carried the request out
+
+
+def _wait(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, _Transient) and error.retry_after is not None:
+        return max(0.0, min(error.retry_after, 60.0))
+    return float(min(0.5 * 2 ** (state.attempt_number - 1), 30.0))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Limits and settings read from the server's /register answer, never assumed."""
+
+    max_message_length: int = 10000
+    max_topic_length: int = 60
+    edit_limit_seconds: int | None = 600  # None: no limit
+    feature_level: int = 0
+
+
+def connect(config_file: Path | None, *, client_name: str = f"wgbot/{__version__}") -> zulip.Client:
+    """A new client from a zuliprc (or ZULIP_EMAIL, ZULIP_API_KEY, ZULIP_SITE), with our own retries."""
+    try:
+        return zulip.Client(
+            config_file=str(config_file) if config_file else None, client=client_name, retry_on_errors=False
+        )
+    except (zulip.ConfigNotFoundError, zulip.MissingURLError, zulip.ZulipError) as error:
+        raise ApiError(f"cannot use the Zulip configuration: {error}") from None
+
+
+@dataclass
+class ZulipApi:
+    """One thread's Zulip calls. `give_up_after` bounds how long one call keeps retrying."""
+
+    client: zulip.Client
+    give_up_after: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    my_id: int | None = field(default=None)
+
+    def call(
+        self, method: str, url: str, request: Mapping[str, Any] | None = None, *, poll: bool = False
+    ) -> Any:
+        """One API call, retried through rate limits and server errors; ApiError on a real error."""
+        return self._retrying(lambda: self._once(method, url, request, poll=poll))
+
+    def _retrying(self, attempt: Callable[[], Any]) -> Any:
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Transient),
+            wait=_wait,
+            stop=stop_after_delay(self.give_up_after),
+            sleep=self.sleep,
+            reraise=True,
+            before_sleep=lambda state: log.warning(
+                "Zulip call failed (%s); retrying", state.outcome.exception() if state.outcome else "?"
+            ),
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as error:
+            raise ApiError(f"Zulip did not answer in time: {error}", "TIMEOUT") from None
+
+    def _once(self, method: str, url: str, request: Mapping[str, Any] | None, *, poll: bool = False) -> Any:
+        try:
+            result = self.client.call_endpoint(
+                url=url, method=method, request=dict(request or {}), longpolling=poll
+            )
+        except (requests.ConnectionError, requests.Timeout, zulip.UnrecoverableNetworkError) as error:
+            raise _Transient(f"connection problem: {error}", maybe_done=True) from None
+        if result.get("result") == "success":
+            return result
+        code = str(result.get("code", ""))
+        if code == "RATE_LIMIT_HIT":
+            raise _Transient("rate limited", float(result.get("retry-after", 1.0)))
+        if result.get("result") == "http-error" or int(result.get("status_code", 200)) >= 500:
+            raise _Transient(f"server error {result.get('status_code', '')}", maybe_done=True)
+        raise ApiError(str(result.get("msg", "unknown error")), code)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def messages(
+        self, narrow: list[dict[str, Any]], anchor: int | str, *, before: int = 0, after: int = 0
+    ) -> Any:
+        request = {
+            "anchor": anchor,
+            "num_before": before,
+            "num_after": after,
+            "narrow": json.dumps(narrow),
+            "apply_markdown": False,
+            "include_anchor": not isinstance(anchor, int),
+        }
+        return self.call("GET", "messages", request)
+
+    # --- posting -------------------------------------------------------------------------------
+
+    def send(self, request: Mapping[str, Any], find: Callable[[], int | None]) -> int:
+        """Post a message once: after an unclear failure, `find` says whether the last try went out."""
+        unclear = False
+
+        def attempt() -> int:
+            nonlocal unclear
+            if unclear:
+                found = find()
+                if found is not None:
+                    log.info("message %s had gone out after all; not sending again", found)
+                    return found
+            try:
+                return int(self._once("POST", "messages", request)["id"])
+            except _Transient as error:
+                unclear = unclear or error.maybe_done
+                raise
+
+        try:
+            return int(self._retrying(attempt))
+        except ApiError as error:
+            raise SendFailed(str(error)) from None
+
+    def post(self, stream: str, topic: str, content: str) -> int:
+        """Post to a stream topic (the Outbox port of the scheduler)."""
+        request = {"type": "stream", "to": json.dumps(stream), "topic": topic, "content": content}
+        return self.send(request, lambda: self.find_post(stream, topic, content))
+
+    def find_post(self, stream: str, topic: str, content: str, after: int | None = None) -> int | None:
+        """Our newest message with exactly this content in that topic (after message `after`, if given)."""
+        narrow: list[dict[str, Any]] = [
+            {"operator": "sender", "operand": self.whoami()},
+            {"operator": "stream", "operand": stream},
+            {"operator": "topic", "operand": topic},
+        ]
+        return self._find(narrow, content, after)
+
+    def find_private(self, to: list[int], content: str, after: int | None = None) -> int | None:
+        narrow: list[dict[str, Any]] = [
+            {"operator": "sender", "operand": self.whoami()},
+            {"operator": "is", "operand": "private"},
+        ]
+        return self._find(
+            narrow, content, after, lambda m: {u["id"] for u in m["display_recipient"]} >= set(to)
+        )
+
+    def _find(
+        self,
+        narrow: list[dict[str, Any]],
+        content: str,
+        after: int | None,
+        keep: Callable[[dict[str, Any]], bool] = lambda m: True,
+    ) -> int | None:
+        if after is None:
+            found = self.messages(narrow, "newest", before=50)["messages"]
+        else:
+            found = self.messages(narrow, after, after=100)["messages"]
+        matches = [m["id"] for m in found if m["content"] == content and keep(m)]
+        return max(matches) if matches else None
+
+    def edit(self, message_id: int, content: str) -> bool:
+        """Edit our message; False when the server refuses because the edit window has passed."""
+        try:
+            self.call("PATCH", f"messages/{message_id}", {"content": content})
+        except ApiError as error:
+            if "time limit" in str(error).lower():  # the server's words when the edit window has passed
+                log.info("not editing message %s: %s", message_id, error)
+                return False
+            raise SendFailed(str(error)) from None
+        return True
+
+    def whoami(self) -> int:
+        if self.my_id is None:
+            self.my_id = int(self.call("GET", "users/me")["user_id"])
+        return self.my_id
