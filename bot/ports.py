@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["Clock", "SendFailed"]
+__all__ = ["Clock", "Outbox", "SendFailed"]
 
 
 class Clock(Protocol):
@@ -16,3 +16,19 @@ class Clock(Protocol):
 
 class SendFailed(Exception):
     """A post or edit could not be made (after retries); the caller keeps it to try again later."""
+
+
+class Outbox(Protocol):
+    """Where the bot posts on its own (reminders). Each thread that posts has its own Outbox."""
+
+    def post(self, stream: str, topic: str, content: str) -> int:
+        """Post a message; returns its Zulip message id. Raises `SendFailed`."""
+        ...
+
+    def edit(self, message_id: int, content: str) -> bool:
+        """Replace a post's content; False when the server refused (edit window passed). Raises `SendFailed`."""
+        ...
+
+    def find_post(self, stream: str, topic: str, content: str) -> int | None:
+        """The id of a post of ours with exactly this content in that topic, if it went out."""
+        ...

@@ -95,6 +95,9 @@ def _problem(reply: Problem) -> str:
     return "\n".join(lines)
 
 
+EMPTY_AGENDA = "The agenda is empty so far. Propose an item with `agenda add TEXT`."
+
+
 def agenda_lines(items: Iterable[AgendaItem]) -> list[str]:
     return [f"{n}. {record_line(item)}" for n, item in enumerate(items, start=1)]
 
@@ -103,7 +106,7 @@ def _agenda(reply: AgendaView) -> str:
     when = f" ({local_time(reply.meeting.starts_at, reply.info)})" if reply.meeting else ""
     head = f"**Agenda of {meeting_title(reply.meeting, reply.info)}**{when}"
     if not reply.items:
-        return f"{head}\nThe agenda is empty so far. Propose an item with `agenda add TEXT`."
+        return f"{head}\n{EMPTY_AGENDA}"
     return "\n".join([head, *agenda_lines(reply.items)])
 
 

@@ -168,6 +168,7 @@ class ZulipRunner:
         self.last_event_id = -1
         self.stopping = threading.Event()
         self.on_register: list[Callable[[ServerSettings], None]] = []
+        self.replies_waiting = False  # a reply failed to go out: try again after the next poll
         self._mention = re.compile(
             rf"^\s*@_?\*\*{re.escape(self.me_name)}(?:\|{self.me_id})?\*\*[\s:,]*", re.IGNORECASE
         )
@@ -184,6 +185,9 @@ class ZulipRunner:
                     self.catch_up()
                     self.flush_replies()
                 self.poll()
+                if self.replies_waiting:
+                    self.replies_waiting = False
+                    self.flush_replies()
                 failures = 0
             except ApiError as error:
                 failures += 1
@@ -317,35 +321,41 @@ class ZulipRunner:
 
     # --- replies -------------------------------------------------------------------------------
 
-    def deliver(self, message_id: int) -> None:
-        """Send the saved reply to a handled message (once), then mark it sent."""
+    def deliver(self, message_id: int, *, tried: bool = False) -> None:
+        """Send the saved reply to a handled message (once), then mark it sent.
+
+        `tried`: an earlier attempt may have gone out, so look for it before sending again.
+        """
         effect = self.bot.store.handled(message_id)
         if effect is None or effect.get("sent") is not False:
             return
         try:
-            ids = self._send(effect["reply_to"], effect["reply"], after=message_id)
+            ids = self._send(effect["reply_to"], effect["reply"], after=message_id, tried=tried)
         except SendFailed as error:
             log.error("reply to message %s not sent yet (%s); will try again", message_id, error)
+            self.replies_waiting = True
             return
         self.bot.store.reply_sent(message_id, ids)
 
     def flush_replies(self) -> None:
         """Replies saved but not known to be sent (the bot died between saving and sending)."""
         for message_id in self.bot.store.unsent_replies():
-            self.deliver(message_id)
+            self.deliver(message_id, tried=True)
 
-    def _send(self, reply_to: Mapping[str, Any], text: str, *, after: int) -> list[int]:
+    def _send(self, reply_to: Mapping[str, Any], text: str, *, after: int, tried: bool = False) -> list[int]:
         """Post `text` where `reply_to` says, split to the server's limit; each part posted once."""
         return [
-            self._send_one(reply_to, chunk, after)
+            self._send_one(reply_to, chunk, after, tried)
             for chunk in split_message(text, self.settings.max_message_length)
         ]
 
-    def _send_one(self, reply_to: Mapping[str, Any], content: str, after: int) -> int:
+    def _send_one(self, reply_to: Mapping[str, Any], content: str, after: int, tried: bool) -> int:
         if reply_to.get("type") == "stream":
             stream, topic = str(reply_to["stream"]), str(reply_to["topic"])
             request = {"type": "stream", "to": self.stream["stream_id"], "topic": topic, "content": content}
-            return self.api.send(request, lambda: self.api.find_post(stream, topic, content, after))
+            return self.api.send(
+                request, lambda: self.api.find_post(stream, topic, content, after), tried=tried
+            )
         to = [int(u) for u in reply_to["to"]]
         request = {"type": "private", "to": to, "content": content}
-        return self.api.send(request, lambda: self.api.find_private(to, content, after))
+        return self.api.send(request, lambda: self.api.find_private(to, content, after), tried=tried)

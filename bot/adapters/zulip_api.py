@@ -83,6 +83,14 @@ class ZulipApi:
     give_up_after: float = 120.0
     sleep: Callable[[float], None] = time.sleep
     my_id: int | None = field(default=None)
+    last_status: int = 0  # the HTTP status of the last answer (the client hides it behind JSON bodies)
+
+    def __post_init__(self) -> None:
+        self.client.ensure_session()
+        self.client.session.hooks["response"].append(self._remember_status)
+
+    def _remember_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.last_status = response.status_code
 
     def call(
         self, method: str, url: str, request: Mapping[str, Any] | None = None, *, poll: bool = False
@@ -118,7 +126,7 @@ class ZulipApi:
         code = str(result.get("code", ""))
         if code == "RATE_LIMIT_HIT":
             raise _Transient("rate limited", float(result.get("retry-after", 1.0)))
-        if result.get("result") == "http-error" or int(result.get("status_code", 200)) >= 500:
+        if result.get("result") == "http-error" or self.last_status >= 500:
             raise _Transient(f"server error {result.get('status_code', '')}", maybe_done=True)
         raise ApiError(str(result.get("msg", "unknown error")), code)
 
@@ -139,9 +147,9 @@ class ZulipApi:
 
     # --- posting -------------------------------------------------------------------------------
 
-    def send(self, request: Mapping[str, Any], find: Callable[[], int | None]) -> int:
-        """Post a message once: after an unclear failure, `find` says whether the last try went out."""
-        unclear = False
+    def send(self, request: Mapping[str, Any], find: Callable[[], int | None], *, tried: bool = False) -> int:
+        """Post a message once: after an unclear failure (or if `tried` before), `find` says if it went out."""
+        unclear = tried
 
         def attempt() -> int:
             nonlocal unclear

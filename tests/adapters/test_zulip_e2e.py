@@ -16,3 +16,66 @@ def test_scripted_conversation(org: Org) -> None:
     assert replies[1]["content"].startswith(f"Added action #1 (for @_**Ernest|{ernest}**")
     assert f"- @_**Ernest|{ernest}**" in replies[2]["content"]
     assert all(r["subject"] == "meetings" and r["display_recipient"] == "ml-wg" for r in replies)
+
+
+def test_ignores_other_streams_later_mentions_itself_and_other_bots(org: Org) -> None:
+    other_bot = org.server.add_bot("notifier")
+    org.server.subscribe(other_bot["user_id"], "ml-wg")
+    org.start_bot()
+    org.server.send_from_user(org.people["Lorenz"]["user_id"], stream="random", topic="t", content="@**wgbot** agenda")
+    org.say("Lorenz", "I think @**wgbot** agenda add should not count")
+    org.say("Lorenz", "agenda add no mention at all")
+    org.server.send_from_user(other_bot["user_id"], stream="ml-wg", topic="t", content="@**wgbot** agenda add spam")
+    org.say("Ernest", "@**wgbot** agenda")  # the marker: answered, and the only one answered
+    replies = org.wait_bot_messages(1)
+    assert len(replies) == 1 and "The agenda is empty so far." in replies[0]["content"]
+
+
+def test_private_messages_work_without_a_mention(org: Org) -> None:
+    org.start_bot()
+    lorenz = org.people["Lorenz"]["user_id"]
+    org.server.send_from_user(lorenz, to=org.bot["user_id"], content="agenda add via DM")
+    replies = org.wait_bot_messages(1)
+    assert replies[0]["type"] == "private" and replies[0]["content"] == "Added agenda item #1: via DM"
+    assert {u["id"] for u in replies[0]["display_recipient"]} == {lorenz, org.bot["user_id"]}
+
+
+def test_bad_input_gets_a_short_error_and_the_loop_goes_on(org: Org) -> None:
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** agnda add x")
+    org.say("Lorenz", "@**wgbot** agenda add " + "y" * 5000)
+    org.say("Lorenz", "@**wgbot** agenda add fine")
+    replies = org.wait_bot_messages(3)
+    assert "Did you mean `agenda add`?" in replies[0]["content"]
+    assert "the limit is 1000" in replies[1]["content"]
+    assert replies[2]["content"] == "Added agenda item #1: fine"
+    assert "Traceback" not in "".join(r["content"] for r in replies)
+
+
+def test_reaction_check_closes_the_action(org: Org) -> None:
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** action add @**Ernest** port the tree tests")
+    added = org.wait_bot_messages(1)[0]
+    org.server.react(org.people["Ernest"]["user_id"], added["id"], "check")
+    closed = org.wait_bot_messages(2)[1]
+    assert closed["content"].startswith("Closed action #1")
+    assert closed["subject"] == "meetings"
+    org.say("Lorenz", "@**wgbot** action list all")
+    listing = org.wait_bot_messages(3)[2]["content"]
+    assert "closed " in listing
+
+
+def test_long_replies_are_split_at_the_servers_limit(org: Org) -> None:
+    org.server.max_message_length = 400
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** help")
+    org.say("Lorenz", "@**wgbot** agenda add marker")
+
+    def done() -> bool:
+        return any(m["content"].startswith("Added agenda item") for m in org.bot_messages())
+
+    org.server.wait_for(done, timeout=20)
+    parts = [m["content"] for m in org.bot_messages()[:-1]]
+    assert len(parts) > 2 and all(len(p) <= 400 for p in parts)
+    assert "\n".join(parts).startswith("**wgbot commands**")
+    assert "`undo`" in "\n".join(parts)

@@ -1,0 +1,302 @@
+"""Reminder posts and what to do about them (pure: no I/O; time is an argument).
+
+A reminder is keyed by ``(meeting slot, offset)``. `plan` looks at the group, the schedule and the
+reminders already stored (`Posted`) and says which reminders to post now (`Draft`) and which posted
+ones no longer show the current state (`Refresh`). The scheduler (`bot.adapters.scheduler`) does the
+I/O. Whether a posted reminder is stale is decided on a `Snapshot` of what it shows (meeting info,
+agenda, open actions) without anything that changes with the clock (an action's age), so time passing
+alone never causes an edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import commands
+from bot import schedule as sched
+from bot.config import GroupConfig
+from bot.model import ActionItem, AgendaItem, Group
+from bot.render import (
+    EMPTY_AGENDA,
+    action_lines,
+    agenda_lines,
+    meeting_lines,
+    meeting_title,
+    record_line,
+)
+from bot.replies import MeetingInfo
+
+__all__ = [
+    "DROPPED",
+    "SENDING",
+    "SENT",
+    "SUPERSEDED",
+    "Draft",
+    "Key",
+    "Plan",
+    "Posted",
+    "Refresh",
+    "Snapshot",
+    "live_meetings",
+    "plan",
+    "reminder_post",
+    "reminder_topic",
+    "snapshot",
+    "update_post",
+]
+
+Key = tuple[datetime, timedelta]  # (meeting slot, offset before the meeting)
+
+SENDING = "sending"  # stored with its content before the post; the post may or may not have gone out
+SENT = "sent"  # posted, with its Zulip message id
+SUPERSEDED = "superseded"  # missed while down; a later offset of the same meeting was posted instead
+DROPPED = "dropped"  # was being sent when the bot stopped, and the meeting had started by the restart
+
+TOPIC_LIMIT = 60  # Zulip's longest topic; a longer one would be cut by the server and never found again
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a reminder shows, without what changes with the clock; two differ only if the post is stale."""
+
+    meeting: tuple[str, ...]  # the title and the Meeting Info lines (a skip shows here too)
+    agenda: tuple[tuple[int, str], ...]  # in order: item id, its line
+    actions: tuple[tuple[int, str], ...]  # open actions: id, line (owners and due date, no age)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A reminder as stored. `shown` is what its post (with any edits and updates since) shows.
+
+    `update`/`update_shown` hold a short update post while it is being sent (it is looked for at
+    start-up, like a reminder in state "sending").
+    """
+
+    slot: datetime
+    offset: timedelta
+    state: str
+    topic: str = ""
+    content: str = ""
+    ping: bool = False
+    message_id: int | None = None
+    posted_at: datetime | None = None
+    shown: Snapshot | None = None
+    update: str | None = None
+    update_shown: Snapshot | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.slot, self.offset)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A reminder to post now, and the earlier offsets of the same meeting it stands in for."""
+
+    key: Key
+    meeting: sched.Meeting
+    topic: str
+    content: str
+    shown: Snapshot
+    ping: bool
+    superseded: tuple[Key, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """A posted reminder that shows an old state: its new content, or failing an edit, a short update."""
+
+    posted: Posted
+    meeting: sched.Meeting
+    content: str
+    shown: Snapshot
+    update: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do now, and when something is next due (counting the drafts as sent)."""
+
+    due: tuple[Draft, ...]
+    stale: tuple[Refresh, ...]
+    wake: datetime | None
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def _local_day(meeting: sched.Meeting, zone: ZoneInfo) -> str:
+    return meeting.starts_at.astimezone(zone).date().isoformat()
+
+
+def _meeting_block(info: MeetingInfo, meeting: sched.Meeting) -> list[str]:
+    lines = [f"**{meeting_title(meeting, info)}**"]
+    if meeting.skipped:
+        day = _local_day(meeting, info.timezone)
+        lines.append(f"**Skipped**: this meeting will not be held (`meeting unskip {day}` brings it back).")
+    return [*lines, *meeting_lines(meeting, info)]
+
+
+def reminder_post(
+    info: MeetingInfo,
+    meeting: sched.Meeting,
+    agenda: Iterable[AgendaItem],
+    actions: Iterable[ActionItem],
+    now: datetime,
+    *,
+    ping: bool,
+) -> str:
+    """A reminder in the WG's notes format: Meeting Info, Agenda (in order), Actions (by owner).
+
+    Owners are pinged only with `ping` (the last reminder before the meeting); all user text is silenced.
+    """
+    title, *info_lines = _meeting_block(info, meeting)
+    agenda_block = agenda_lines(agenda)
+    if not agenda_block:
+        agenda_block = [EMPTY_AGENDA]
+        if not meeting.skipped:
+            day = _local_day(meeting, info.timezone)
+            agenda_block.append(
+                f"Chairs: with nothing on the agenda, the meeting could be skipped: `meeting skip {day}`."
+            )
+    action_block = action_lines(actions, now, ping=ping) or ["No open actions."]
+    blocks = [
+        [title],
+        ["**Meeting Info**", *info_lines],
+        ["**Agenda**", *agenda_block],
+        ["**Actions**", *action_block],
+    ]
+    return "\n\n".join("\n".join(block) for block in blocks)
+
+
+def reminder_topic(topic_template: str, meeting: sched.Meeting, zone: ZoneInfo) -> str:
+    """The topic to post in: `{date}` is the meeting's local date, `{number}` its number (5 digits)."""
+    topic = topic_template.format(date=_local_day(meeting, zone), number=f"{meeting.number:05d}")
+    return topic if len(topic) <= TOPIC_LIMIT else topic[: TOPIC_LIMIT - 1] + "…"
+
+
+def snapshot(
+    info: MeetingInfo, meeting: sched.Meeting, agenda: Iterable[AgendaItem], actions: Iterable[ActionItem]
+) -> Snapshot:
+    """What a reminder for `meeting` shows, in a form that does not change as time passes."""
+    return Snapshot(
+        meeting=tuple(_meeting_block(info, meeting)),
+        agenda=tuple((item.id, record_line(item)) for item in agenda),
+        actions=tuple((item.id, record_line(item)) for item in actions),
+    )
+
+
+def update_post(
+    info: MeetingInfo, meeting: sched.Meeting, before: Snapshot, after: Snapshot, *, closed: Collection[int] = ()
+) -> str:
+    """A short follow-up saying what changed since the reminder (used when it can't be edited).
+
+    `closed` holds the ids of closed actions, to tell closed ones from removed ones.
+    """
+    lines = [f"**{meeting_title(meeting, info)}**: changes since the reminder above."]
+    if before.meeting != after.meeting:
+        lines.append("- Now: " + "; ".join(after.meeting[1:]))
+    was = dict(before.agenda)
+    now = dict(after.agenda)
+    lines.extend(f"- New on the agenda: {line}" for item_id, line in after.agenda if item_id not in was)
+    lines.extend(f"- Edited: {line}" for item_id, line in after.agenda if was.get(item_id, line) != line)
+    lines.extend(f"- Off the agenda: {line}" for item_id, line in before.agenda if item_id not in now)
+    order_before = [item_id for item_id, _ in before.agenda if item_id in now]
+    order_after = [item_id for item_id, _ in after.agenda if item_id in was]
+    if order_before != order_after:
+        lines.append("- Agenda order now: " + ", ".join(f"#{item_id}" for item_id, _ in after.agenda))
+    was_open = dict(before.actions)
+    is_open = dict(after.actions)
+    lines.extend(f"- New action: {line}" for item_id, line in after.actions if item_id not in was_open)
+    lines.extend(
+        f"- Action changed: {line}" for item_id, line in after.actions if was_open.get(item_id, line) != line
+    )
+    lines.extend(
+        f"- {'Closed' if item_id in closed else 'Removed'}: {line}"
+        for item_id, line in before.actions
+        if item_id not in is_open
+    )
+    return "\n".join(lines)
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def live_meetings(
+    schedule: sched.Schedule, overrides: sched.Overrides, now: datetime, slots: Collection[datetime]
+) -> dict[datetime, sched.Meeting]:
+    """The meetings of these slots that have not started yet, by slot (skipped ones included)."""
+    if not slots:
+        return {}
+    moved = overrides.moved_map
+    end = max(moved.get(slot, slot) for slot in slots) + timedelta(seconds=1)
+    return {
+        m.slot: m
+        for m in sched.meetings(schedule, overrides, now, end)
+        if m.slot in slots and m.starts_at > now
+    }
+
+
+def _latest_posts(posted: Iterable[Posted]) -> dict[datetime, Posted]:
+    """Per meeting slot, the sent reminder closest to the meeting (the one people read last)."""
+    latest: dict[datetime, Posted] = {}
+    for p in posted:
+        if p.state == SENT and p.message_id is not None:
+            best = latest.get(p.slot)
+            if best is None or p.offset < best.offset:
+                latest[p.slot] = p
+    return latest
+
+
+def plan(
+    group: Group, config: GroupConfig, info: MeetingInfo, posted: Mapping[Key, Posted], now: datetime
+) -> Plan:
+    """Reminders to post at `now`, posted ones that are stale, and when to look again.
+
+    Due reminders come from `schedule.due_reminders` (one per meeting: the latest due offset; the
+    earlier missed ones are `superseded`); meetings that have started or are skipped get none. A
+    moved meeting's unsent reminders fall due relative to its new start; a reminder already sent for
+    its slot is refreshed (edited) to show the new time. Only the latest sent reminder of a meeting
+    that has not started is refreshed, and not while a newer one is due.
+    """
+    schedule = config.schedule
+    if schedule is None:
+        return Plan((), (), None)
+    overrides = commands.overrides(group)
+    actions = commands.open_actions(group)
+    due: list[Draft] = []
+    for reminder in sched.due_reminders(schedule, overrides, now, frozenset(posted)):
+        meeting = reminder.meeting
+        agenda = commands.next_agenda(group, meeting)
+        ping = reminder.offset == min(schedule.reminders)
+        due.append(
+            Draft(
+                key=reminder.key,
+                meeting=meeting,
+                topic=reminder_topic(config.topic, meeting, config.timezone),
+                content=reminder_post(info, meeting, agenda, actions, now, ping=ping),
+                shown=snapshot(info, meeting, agenda, actions),
+                ping=ping,
+                superseded=reminder.superseded,
+            )
+        )
+    done = frozenset(posted) | {key for draft in due for key in (draft.key, *draft.superseded)}
+    wake = sched.next_wakeup(schedule, overrides, now, done)
+    latest = _latest_posts(posted.values())
+    renewed = {draft.meeting.slot for draft in due}
+    closed = {a.id for a in group.actions.values() if a.closed_at is not None and not a.removed}
+    stale: list[Refresh] = []
+    for slot, meeting in live_meetings(schedule, overrides, now, latest).items():
+        old = latest[slot]
+        if slot in renewed or old.shown is None:
+            continue
+        agenda = commands.next_agenda(group, meeting)
+        shown = snapshot(info, meeting, agenda, actions)
+        if shown != old.shown:
+            content = reminder_post(info, meeting, agenda, actions, now, ping=old.ping)
+            update = update_post(info, meeting, old.shown, shown, closed=closed)
+            stale.append(Refresh(old, meeting, content, shown, update))
+    return Plan(tuple(due), tuple(stale), wake)
