@@ -1,0 +1,1 @@
+from tests.fakezulip.fixtures import fake_zulip  # noqa: F401
