@@ -90,7 +90,11 @@ class Directory:
                 if wanted in (str(u.get("email", "")).lower(), str(u.get("delivery_email", "")).lower())
             ]
             if not matches:
-                raise StartupError(f"[wgbot] chairs: no user of this organisation matches {chair!r}")
+                raise StartupError(
+                    f"[wgbot] chairs: no user of this organisation matches {chair!r}. Give chairs by user id "
+                    "(in their Zulip profile) or by the email Zulip shows; organisations that hide email "
+                    "addresses show placeholders like user11@example.zulipchat.com"
+                )
             ids.update(matches)
         return frozenset(ids)
 

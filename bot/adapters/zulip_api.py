@@ -87,6 +87,7 @@ class ZulipApi:
 
     def __post_init__(self) -> None:
         self.client.ensure_session()
+        assert self.client.session is not None
         self.client.session.hooks["response"].append(self._remember_status)
 
     def _remember_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -148,7 +149,7 @@ class ZulipApi:
     # --- posting -------------------------------------------------------------------------------
 
     def send(self, request: Mapping[str, Any], find: Callable[[], int | None], *, tried: bool = False) -> int:
-        """Post a message once: after an unclear failure (or if `tried` before), `find` says if it went out."""
+        """Post a message once: after an unclear failure (or if `tried`), `find` says whether it went out."""
         unclear = tried
 
         def attempt() -> int:

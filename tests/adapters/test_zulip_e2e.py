@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.adapters.zulip_harness import Org, org  # noqa: F401
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.adapters.zulip_harness import Org
 
 
 def test_scripted_conversation(org: Org) -> None:
@@ -22,10 +27,14 @@ def test_ignores_other_streams_later_mentions_itself_and_other_bots(org: Org) ->
     other_bot = org.server.add_bot("notifier")
     org.server.subscribe(other_bot["user_id"], "ml-wg")
     org.start_bot()
-    org.server.send_from_user(org.people["Lorenz"]["user_id"], stream="random", topic="t", content="@**wgbot** agenda")
+    org.server.send_from_user(
+        org.people["Lorenz"]["user_id"], stream="random", topic="t", content="@**wgbot** agenda"
+    )
     org.say("Lorenz", "I think @**wgbot** agenda add should not count")
     org.say("Lorenz", "agenda add no mention at all")
-    org.server.send_from_user(other_bot["user_id"], stream="ml-wg", topic="t", content="@**wgbot** agenda add spam")
+    org.server.send_from_user(
+        other_bot["user_id"], stream="ml-wg", topic="t", content="@**wgbot** agenda add spam"
+    )
     org.say("Ernest", "@**wgbot** agenda")  # the marker: answered, and the only one answered
     replies = org.wait_bot_messages(1)
     assert len(replies) == 1 and "The agenda is empty so far." in replies[0]["content"]
@@ -79,3 +88,42 @@ def test_long_replies_are_split_at_the_servers_limit(org: Org) -> None:
     assert len(parts) > 2 and all(len(p) <= 400 for p in parts)
     assert "\n".join(parts).startswith("**wgbot commands**")
     assert "`undo`" in "\n".join(parts)
+
+
+def test_runs_under_zulip_run_bot_without_its_rate_limit_exit(org: Org) -> None:
+    zuliprc = org.folder / "zuliprc"
+    zuliprc.write_text(
+        f"[api]\nemail={org.bot['email']}\nkey={org.bot['api_key']}\nsite={org.server.url}\n",
+        encoding="utf-8",
+    )
+    conf = org.folder / "wgbot.conf"
+    conf.write_text("[wgbot]\nstream = ml-wg\n", encoding="utf-8")
+    run_bot = shutil.which("zulip-run-bot", path=str(Path(sys.executable).parent))
+    assert run_bot, "zulip-run-bot is installed with zulip-bots"
+    command = [run_bot, "wgbot", "--registry", "--config-file", str(zuliprc), "--bot-config-file", str(conf)]
+
+    def start() -> subprocess.Popen[bytes]:
+        queues = len(org.server.queues(org.bot["user_id"]))
+        process = subprocess.Popen(
+            command, cwd=org.folder, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        org.server.wait_for(lambda: len(org.server.queues(org.bot["user_id"])) > queues, timeout=20)
+        return process
+
+    process = start()
+    try:
+        for n in range(30):  # more than the framework's limit of 20 messages in 5 seconds
+            org.say("Lorenz", f"@**wgbot** agenda add cmd {n}")
+        replies = org.wait_bot_messages(30, timeout=60)
+        assert process.poll() is None  # the framework's rate limiter did not exit
+        assert replies[29]["content"] == "Added agenda item #30: cmd 29"
+        process.kill()
+        process.wait()
+        org.say("Lorenz", "@**wgbot** agenda add sent while the bot was down")
+        process = start()
+        assert (
+            org.wait_bot_messages(31)[30]["content"] == "Added agenda item #31: sent while the bot was down"
+        )
+    finally:
+        process.kill()
+        process.wait()

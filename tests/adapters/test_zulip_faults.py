@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 
-from tests.adapters.zulip_harness import Org, org  # noqa: F401
+from tests.adapters.zulip_harness import Org
 
 ADDED = re.compile(r"^Added agenda item #(\d+): cmd (\d+)$")
 
@@ -38,8 +38,10 @@ def stored_numbers(org: Org) -> Counter[int]:
 def report(name: str, sent: int, acked: Counter[int], stored: Counter[int]) -> None:
     duplicated = sum(c - 1 for c in stored.values() if c > 1) + sum(c - 1 for c in acked.values() if c > 1)
     lost = sum(1 for n in range(sent) if stored[n] == 0)
-    print(f"{name}: sent {sent}, handled {len(stored)}, replies {sum(acked.values())}, "
-          f"duplicated {duplicated}, lost {lost}")
+    print(
+        f"{name}: sent {sent}, handled {len(stored)}, replies {sum(acked.values())}, "
+        f"duplicated {duplicated}, lost {lost}"
+    )
 
 
 def test_kill_9_and_restart_while_messages_keep_arriving(org: Org) -> None:
@@ -86,7 +88,7 @@ def test_a_dropped_event_queue_loses_nothing(org: Org) -> None:
 
 def test_a_429_storm_delays_replies_but_drops_none(org: Org) -> None:
     org.start_bot()
-    org.server.rate_limit_next(25, retry_after=0.1, match="POST /messages")
+    org.server.rate_limit_next(8, retry_after=0.5, match="POST /messages")  # retry-after: 1 s each
     for n in range(10):
         org.say("Lorenz", f"@**wgbot** agenda add cmd {n}")
     org.server.wait_for(lambda: len(added_numbers(org)) == 10, timeout=60)

@@ -30,14 +30,19 @@ class Org:
     process: subprocess.Popen[str] | None = None
     logs: list[Path] = field(default_factory=list)
 
-    def start_bot(self, *extra_config: str) -> None:
+    def start_bot(self, *extra_config: str, chairs: str | None = None) -> None:
         assert self.process is None or self.process.poll() is not None
         zuliprc = self.folder / "zuliprc"
         zuliprc.write_text(
-            f"[api]\nemail={self.bot['email']}\nkey={self.bot['api_key']}\nsite={self.server.url}\n", encoding="utf-8"
+            f"[api]\nemail={self.bot['email']}\nkey={self.bot['api_key']}\nsite={self.server.url}\n",
+            encoding="utf-8",
         )
         config = self.folder / "wgbot.conf"
-        lines = [f"stream = {self.stream}", "chairs = " + self.people["Chris"]["email"], *extra_config]
+        lines = [
+            f"stream = {self.stream}",
+            "chairs = " + (chairs or self.people["Chris"]["email"]),
+            *extra_config,
+        ]
         config.write_text("[wgbot]\n" + "\n".join(lines) + "\n", encoding="utf-8")
         log = self.folder / f"bot-{len(self.logs)}.log"
         self.logs.append(log)
@@ -49,7 +54,9 @@ class Org:
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        self.server.wait_for(lambda: self.server.queues(self.bot["user_id"]), timeout=20, what="the bot's event queue")
+        self.server.wait_for(
+            lambda: self.server.queues(self.bot["user_id"]), timeout=20, what="the bot's event queue"
+        )
 
     def kill_bot(self) -> None:
         if self.process and self.process.poll() is None:
@@ -66,7 +73,9 @@ class Org:
         return "\n".join(path.read_text(encoding="utf-8") for path in self.logs if path.exists())
 
     def say(self, who: str, text: str, topic: str = "meetings") -> dict[str, Any]:
-        return self.server.send_from_user(self.people[who]["user_id"], stream=self.stream, topic=topic, content=text)
+        return self.server.send_from_user(
+            self.people[who]["user_id"], stream=self.stream, topic=topic, content=text
+        )
 
     def bot_messages(self) -> list[dict[str, Any]]:
         return self.server.sent_by(self.bot["user_id"])
@@ -87,9 +96,7 @@ class Org:
 def org(tmp_path: Path) -> Iterator[Org]:
     server = FakeZulip(heartbeat_interval=0.5)
     server.start()
-    people = {
-        name: server.add_user(name) for name in ("Lorenz", "Ernest", "Chris")
-    }
+    people = {name: server.add_user(name) for name in ("Lorenz", "Ernest", "Chris")}
     bot = server.add_bot("wgbot")
     server.add_stream("ml-wg", subscribers=[bot["user_id"], *(p["user_id"] for p in people.values())])
     server.add_stream("random", subscribers=[bot["user_id"], *(p["user_id"] for p in people.values())])

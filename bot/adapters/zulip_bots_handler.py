@@ -1,0 +1,79 @@
+"""wgbot the zulip_bots way: `zulip-run-bot wgbot --registry --config-file zuliprc --bot-config-file F`.
+
+The framework runs its own event loop and hands us each message that mentions the bot or is private.
+What still holds in this mode: messages are applied once (ids saved with their effect), replies are
+saved and go out through wgbot's own client (never the framework's rate limiter, which calls
+`sys.exit` after 20 messages in 5 seconds), 429s are waited out, 5xx never double-post, and at start
+the bot catches up on what arrived while it was down. What does not: the framework re-registers
+silently when Zulip drops its event queue, so messages in that gap wait until the next restart, and
+it delivers no reaction events, so closing by reaction needs `wgbot run`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+from bot import __version__
+from bot.adapters.clock import SystemClock
+from bot.adapters.zulip import Directory, ZulipRunner, check_startup
+from bot.adapters.zulip_api import ZulipApi
+from bot.app import WgBot
+from bot.config import load_config
+from storage.store import Store
+
+__all__ = ["WgBotHandler", "__version__", "handler_class"]
+
+log = logging.getLogger(__name__)
+
+
+class WgBotHandler:
+    """The zulip_bots handler: `initialize` sets up wgbot, `handle_message` hands each message to it."""
+
+    META: ClassVar[dict[str, str]] = {
+        "name": "wgbot",
+        "description": "Runs a working group's meetings: agenda, actions, reminders.",
+    }
+
+    def usage(self) -> str:
+        return "Runs a working group's meetings from chat. Say `@wgbot help` in the group's stream."
+
+    def initialize(self, bot_handler: Any) -> None:
+        config_file = getattr(bot_handler, "bot_config_file", None)
+        config = load_config(Path(config_file) if config_file else None)
+        self.store = Store.open(config.database)
+        framework_client = bot_handler._client  # for its credentials only: our sends skip its rate limiter
+        self.api = ZulipApi(connect_like(framework_client))
+        me, stream = check_startup(self.api, config.group)
+        directory = Directory()
+        self.bot = WgBot(
+            config, self.store, SystemClock(), is_chair=directory.is_chair, people=directory.by_name
+        )
+        self.runner = ZulipRunner(self.bot, self.api, me, stream, directory)
+        self.runner.register()  # server limits, people, chairs; then catch up on what came while down
+        self.runner.catch_up()
+        self.runner.flush_replies()
+        self.api.call("DELETE", "events", {"queue_id": self.runner.queue_id})  # the framework polls its own
+
+    def handle_message(self, message: dict[str, Any], bot_handler: Any) -> None:
+        original = {**message, "content": message.get("full_content", message["content"])}
+        try:
+            self.runner.on_message(original)
+        except Exception:
+            log.exception("failed to handle message %s", message.get("id"))
+
+
+def connect_like(client: Any) -> Any:
+    """A second client with the framework client's credentials (our own session and retry rules)."""
+    import zulip
+
+    return zulip.Client(
+        email=client.email,
+        api_key=client.api_key,
+        site=client.base_url.removesuffix("/api/"),
+        retry_on_errors=False,
+    )
+
+
+handler_class = WgBotHandler
