@@ -119,3 +119,17 @@ def test_a_burst_of_200_commands_is_all_answered(org: Org) -> None:
     acked = added_numbers(org)
     report(f"burst of 200 in {elapsed:.1f} s", 200, acked, stored_numbers(org))
     assert max(acked.values()) == 1
+
+
+def test_a_lost_connection_loses_no_command(org: Org) -> None:
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** agenda add cmd 0")
+    org.wait_bot_messages(1)
+    org.server.stop()  # the server goes away; messages keep arriving on its side
+    for n in range(1, 4):
+        org.say("Lorenz", f"@**wgbot** agenda add cmd {n}")
+    org.server.drop_queues()  # and when it comes back it has forgotten the bot's event queue
+    time.sleep(2)
+    org.server.start()
+    org.server.wait_for(lambda: len(added_numbers(org)) == 4, timeout=60, what="the 4 replies")
+    assert max(added_numbers(org).values()) == 1
