@@ -56,16 +56,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def _shell(config_path: Path | None, user: str | None) -> int:
     from bot.adapters.clock import SystemClock
-    from bot.adapters.terminal import run_shell, shell_bot
+    from bot.adapters.scheduler import Scheduler
+    from bot.adapters.terminal import ShellOutput, TerminalOutbox, run_shell, shell_bot
     from storage.store import Store
 
     config = load_config(config_path)
     store = Store.open(config.database)
+    output = ShellOutput(sys.stdout)
+    bot = shell_bot(config, store, SystemClock())
+    scheduler = Scheduler(bot, TerminalOutbox(output), edit_window=None)
     try:
-        run_shell(shell_bot(config, store, SystemClock()), user or getpass.getuser())
+        scheduler.start()  # reminders are printed as posts while you chat
+        run_shell(bot, user or getpass.getuser(), output=output)
     except KeyboardInterrupt:
-        print()
+        output.block("")
     finally:
+        scheduler.stop()
         store.close()
     return 0
 

@@ -26,7 +26,10 @@ class Outbox(Protocol):
         ...
 
     def edit(self, message_id: int, content: str) -> bool:
-        """Replace a post's content; False when the server refused (edit window passed). Raises `SendFailed`."""
+        """Replace a post's content; False when the server refuses (edit window passed).
+
+        Raises `SendFailed` on any other failure.
+        """
         ...
 
     def find_post(self, stream: str, topic: str, content: str) -> int | None:

@@ -151,9 +151,11 @@ def reminder_post(
 ) -> str:
     """A reminder in the WG's notes format: Meeting Info, Agenda (in order), Actions (by owner).
 
-    Owners are pinged only with `ping` (the last reminder before the meeting); all user text is silenced.
+    The first line says how soon the meeting starts, so two reminders never read the same. Owners
+    are pinged only with `ping` (the last reminder before the meeting); all user text is silenced.
     """
     title, *info_lines = _meeting_block(info, meeting)
+    title += f" starts {sched.humanize_delta(meeting.starts_at - now)}."
     agenda_block = agenda_lines(agenda)
     if not agenda_block:
         agenda_block = [EMPTY_AGENDA]
@@ -190,7 +192,12 @@ def snapshot(
 
 
 def update_post(
-    info: MeetingInfo, meeting: sched.Meeting, before: Snapshot, after: Snapshot, *, closed: Collection[int] = ()
+    info: MeetingInfo,
+    meeting: sched.Meeting,
+    before: Snapshot,
+    after: Snapshot,
+    *,
+    closed: Collection[int] = (),
 ) -> str:
     """A short follow-up saying what changed since the reminder (used when it can't be edited).
 

@@ -11,11 +11,14 @@ Tables (all keyed by strings, see `storage.engine`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.model import Group
+from bot.reminders import SENDING, SUPERSEDED, Key, Posted, Snapshot
 from storage import codec
 from storage.engine import Database, Transaction
 
@@ -135,3 +138,112 @@ class Store:
         """The record a bot message is about, if it is about exactly one."""
         doc = self.post(message_id)
         return None if doc is None else (str(doc["record"][0]), int(doc["record"][1]))
+
+    # --- reminders ------------------------------------------------------------------------------
+    # Table `reminders`: one document per (group, meeting slot, offset), key `<stream>/<slot>/<seconds>`.
+    # A reminder is written in state "sending" with its content before it is posted, and "sent" with
+    # the message id after, so a restart can tell whether it went out (see bot.adapters.scheduler).
+
+    def reminders(self, stream: str) -> dict[Key, Posted]:
+        """The group's stored reminders, whatever their state, by (slot, offset)."""
+        docs = self._db.all("reminders").values()
+        found = (self._decode_reminder(doc) for doc in docs if doc.get("stream") == stream)
+        return {posted.key: posted for posted in found}
+
+    def reminder_sending(self, stream: str, posted: Posted, superseded: Iterable[Key] = ()) -> None:
+        """Before posting: the reminder and its exact content (state "sending"), and the missed
+        earlier reminders of the same meeting it stands in for (state "superseded"), all at once."""
+        with self._db.transaction() as txn:
+            for slot, offset in superseded:
+                self._put_reminder(txn, stream, Posted(slot, offset, SUPERSEDED))
+            self._put_reminder(txn, stream, replace(posted, state=SENDING))
+
+    def reminder_sent(self, stream: str, key: Key, message_id: int, at: datetime) -> None:
+        """After posting (or after finding that it went out): the message id and about when."""
+        self._change_reminder(stream, key, state="sent", message_id=message_id, posted_at=at)
+
+    def reminder_dropped(self, stream: str, key: Key) -> None:
+        """A reminder that was being sent when the bot stopped, not to be sent any more."""
+        self._change_reminder(stream, key, state="dropped")
+
+    def reminder_shown(self, stream: str, key: Key, shown: Snapshot) -> None:
+        """The reminder's message was edited and now shows `shown`."""
+        self._change_reminder(stream, key, shown=shown)
+
+    def reminder_updating(self, stream: str, key: Key, content: str, shown: Snapshot) -> None:
+        """Before posting an update to the reminder (past the edit window): its exact content."""
+        self._change_reminder(stream, key, update=content, update_shown=shown)
+
+    def reminder_updated(self, stream: str, key: Key, sent: bool) -> None:
+        """The update went out (`sent`: the reminder and its update now show it), or was given up."""
+        with self._db.transaction() as txn:
+            doc = txn.get("reminders", self._reminder_key(stream, key))
+            if doc is None:
+                return
+            posted = self._decode_reminder(doc)
+            shown = posted.update_shown if sent else posted.shown
+            self._put_reminder(txn, stream, replace(posted, shown=shown, update=None, update_shown=None))
+
+    def _change_reminder(self, stream: str, key: Key, **fields: Any) -> None:
+        with self._db.transaction() as txn:
+            doc = txn.get("reminders", self._reminder_key(stream, key))
+            if doc is None:
+                raise KeyError(f"no reminder {key!r} stored for #{stream}")
+            self._put_reminder(txn, stream, replace(self._decode_reminder(doc), **fields))
+
+    def _put_reminder(self, txn: Transaction, stream: str, posted: Posted) -> None:
+        txn.put("reminders", self._reminder_key(stream, posted.key), self._encode_reminder(stream, posted))
+
+    @staticmethod
+    def _reminder_key(stream: str, key: Key) -> str:
+        slot, offset = key
+        return f"{stream}/{slot.astimezone(UTC).isoformat()}/{int(offset.total_seconds())}"
+
+    @staticmethod
+    def _encode_snapshot(shown: Snapshot | None) -> dict[str, Any] | None:
+        if shown is None:
+            return None
+        return {"meeting": list(shown.meeting), "agenda": shown.agenda, "actions": shown.actions}
+
+    @staticmethod
+    def _decode_snapshot(doc: Mapping[str, Any] | None) -> Snapshot | None:
+        if doc is None:
+            return None
+        return Snapshot(
+            meeting=tuple(str(line) for line in doc["meeting"]),
+            agenda=tuple((int(i), str(line)) for i, line in doc["agenda"]),
+            actions=tuple((int(i), str(line)) for i, line in doc["actions"]),
+        )
+
+    def _encode_reminder(self, stream: str, posted: Posted) -> dict[str, Any]:
+        return {
+            "stream": stream,
+            "slot": posted.slot.astimezone(UTC).isoformat(),
+            "offset": int(posted.offset.total_seconds()),
+            "state": posted.state,
+            "topic": posted.topic,
+            "content": posted.content,
+            "ping": posted.ping,
+            "message_id": posted.message_id,
+            "posted_at": None if posted.posted_at is None else posted.posted_at.isoformat(),
+            "shown": self._encode_snapshot(posted.shown),
+            "update": posted.update,
+            "update_shown": self._encode_snapshot(posted.update_shown),
+        }
+
+    def _decode_reminder(self, doc: Mapping[str, Any]) -> Posted:
+        posted_at = doc.get("posted_at")
+        message_id = doc.get("message_id")
+        return Posted(
+            slot=datetime.fromisoformat(doc["slot"]),
+            offset=timedelta(seconds=int(doc["offset"])),
+            state=str(doc["state"]),
+            topic=str(doc.get("topic", "")),
+            content=str(doc.get("content", "")),
+            ping=bool(doc.get("ping", False)),
+            message_id=None if message_id is None else int(message_id),
+            posted_at=None if posted_at is None else datetime.fromisoformat(posted_at),
+            shown=self._decode_snapshot(doc.get("shown")),
+            update=doc.get("update"),
+            update_shown=self._decode_snapshot(doc.get("update_shown")),
+        )

@@ -1,0 +1,536 @@
+"""The reminder scheduler with a fake clock and a fake outbox, over the real store and bot.
+
+Meetings: every two weeks on Tuesday at 16:00 New York time from 2020-12-01 (21:00Z), reminders 1d
+and 1h before. `run_due` is called directly; one test runs the real thread.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import reminders
+from bot.adapters import scheduler as scheduler_module
+from bot.adapters.scheduler import Scheduler
+from bot.adapters.terminal import ShellOutput, TerminalOutbox, shell_bot
+from bot.app import Incoming
+from bot.config import parse_config
+from bot.model import Person
+from bot.ports import SendFailed
+from storage.store import Store
+
+START = datetime(2020, 12, 1, 21, 0, tzinfo=UTC)  # meeting 00015: Tuesday 16:00 EST
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+SETTINGS = {
+    "stream": "ml-wg",
+    "topic": "meeting {number} ({date})",
+    "title": "Rust ML WG Meeting",
+    "timezone": "America/New_York",
+    "first_meeting": "2020-12-01 16:00",
+    "recurrence": "FREQ=WEEKLY;INTERVAL=2",
+    "reminders": "1d, 1h",
+    "call_link": "https://example.org/call",
+    "first_number": "15",
+    "database": "wg.json",
+}
+
+
+@dataclass
+class FakeClock:
+    t: datetime
+
+    def now(self) -> datetime:
+        return self.t
+
+    def advance(self, **kw: float) -> None:
+        self.t += timedelta(**kw)
+
+
+class Crash(BaseException):
+    """The process dies here (not an Exception: nothing catches it)."""
+
+
+@dataclass
+class Post:
+    id: int
+    stream: str
+    topic: str
+    content: str
+
+
+class FakeOutbox:
+    """A Zulip server and the bot's outbox in one: it outlives a simulated crash of the bot."""
+
+    def __init__(self) -> None:
+        self.posts: list[Post] = []
+        self.edits: list[tuple[int, str]] = []
+        self.fail = 0  # the next `fail` posts raise SendFailed
+        self.crash: str | None = None  # "before" or "after" the next post reaches the server
+        self.refuse_edits = False
+        self.changed = threading.Condition()
+
+    def post(self, stream: str, topic: str, content: str) -> int:
+        if self.fail:
+            self.fail -= 1
+            raise SendFailed("HTTP 502")
+        crash, self.crash = self.crash, None
+        if crash == "before":
+            raise Crash
+        with self.changed:
+            self.posts.append(Post(1000 + len(self.posts), stream, topic, content))
+            self.changed.notify_all()
+        if crash == "after":
+            raise Crash
+        return self.posts[-1].id
+
+    def edit(self, message_id: int, content: str) -> bool:
+        if self.refuse_edits:
+            return False
+        with self.changed:
+            self.edits.append((message_id, content))
+            self.changed.notify_all()
+        return True
+
+    def find_post(self, stream: str, topic: str, content: str) -> int | None:
+        found = [p.id for p in self.posts if (p.stream, p.topic, p.content) == (stream, topic, content)]
+        return max(found, default=None)
+
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 3.0) -> bool:
+        with self.changed:
+            return bool(self.changed.wait_for(predicate, timeout))
+
+
+class Env:
+    """The bot as it runs: config, store on disk, WgBot and its scheduler; `restart` reopens them."""
+
+    def __init__(self, tmp_path: Path, now: datetime, edit_window: timedelta | None = None, **settings: str):
+        self.clock = FakeClock(now)
+        self.outbox = FakeOutbox()
+        self.edit_window = edit_window
+        self.config = parse_config({**SETTINGS, **settings}, tmp_path)
+        self._open()
+
+    def _open(self) -> None:
+        self.store = Store.open(self.config.database)
+        self.bot = shell_bot(self.config, self.store, self.clock)
+        self.scheduler = Scheduler(self.bot, self.outbox, edit_window=self.edit_window, debounce=3.0)
+
+    def restart(self) -> None:
+        self.store.close()
+        self._open()
+
+    def run(self) -> datetime | None:
+        return self.scheduler.run_due()
+
+    def at(self, when: datetime) -> datetime | None:
+        self.clock.t = when
+        return self.run()
+
+    def say(self, text: str, who: str = "Lorenz") -> str:
+        return self.bot.handle(Incoming(text, Person(who, who))).reply
+
+    def stored(self) -> dict[tuple[datetime, timedelta], reminders.Posted]:
+        return self.store.reminders("ml-wg")
+
+
+MakeEnv = Callable[..., Env]
+
+
+@pytest.fixture
+def make_env(tmp_path: Path) -> Iterator[MakeEnv]:
+    made: list[Env] = []
+
+    def make(now: datetime, edit_window: timedelta | None = None, **settings: str) -> Env:
+        made.append(Env(tmp_path, now, edit_window, **settings))
+        return made[-1]
+
+    yield make
+    for env in made:
+        env.store.close()
+
+
+def test_posted_at_each_offset_exactly_once(make_env: MakeEnv) -> None:
+    env = make_env(START - 3 * DAY)
+    env.say("action add @**Ernest** port the tree tests due 2020-11-29")
+    assert env.run() == START - DAY
+    assert env.at(START - DAY - timedelta(seconds=1)) == START - DAY
+    assert env.outbox.posts == []
+    assert env.at(START - DAY) == START - HOUR
+    assert env.run() == START - HOUR
+    env.restart()
+    assert env.run() == START - HOUR
+    [first] = env.outbox.posts
+    assert (first.stream, first.topic) == ("ml-wg", "meeting 00015 (2020-12-01)")
+    assert first.content.startswith(
+        "**Rust ML WG Meeting 00015** starts in 1 day.\n\n**Meeting Info**\nDate: Tuesday 2020-12-01"
+    )
+    assert "@_**Ernest**" in first.content and "@**Ernest**" not in first.content  # not the last one
+    assert "**overdue**" in first.content
+
+    assert env.at(START - HOUR) == START  # then the meeting's start (roll-over)
+    env.run()
+    assert len(env.outbox.posts) == 2
+    assert "- @**Ernest**" in env.outbox.posts[1].content  # owners pinged in the last reminder
+    stored = env.stored()
+    assert {k: (p.state, p.message_id) for k, p in stored.items()} == {
+        (START, DAY): ("sent", 1000),
+        (START, HOUR): ("sent", 1001),
+    }
+    assert env.at(START + HOUR) == START + 14 * DAY - DAY  # the next meeting's first reminder
+    assert len(env.outbox.posts) == 2
+
+
+def test_a_skipped_meeting_gets_no_reminder(make_env: MakeEnv) -> None:
+    env = make_env(START - 3 * DAY)
+    assert "Skipped the meeting" in env.say("meeting skip 2020-12-01")
+    assert env.run() == START + 13 * DAY
+    for when in (START - DAY, START - HOUR, START - timedelta(minutes=1)):
+        env.at(when)
+    assert env.outbox.posts == []
+    env.at(START + 13 * DAY)
+    assert "Rust ML WG Meeting 00015" in env.outbox.posts[0].content  # the next one takes the number
+    assert "2020-12-15" in env.outbox.posts[0].topic
+
+
+def test_a_moved_meeting_gets_its_reminders_at_the_new_time(make_env: MakeEnv) -> None:
+    env = make_env(START - 3 * DAY)
+    env.say("meeting move 2020-12-03 17:00")  # 22:00Z
+    new_start = datetime(2020, 12, 3, 22, 0, tzinfo=UTC)
+    assert env.run() == new_start - DAY
+    env.at(START - DAY)
+    assert env.outbox.posts == []
+    assert env.at(new_start - DAY) == new_start - HOUR
+    [post] = env.outbox.posts
+    assert "Date: Thursday 2020-12-03 17:00 EST (<time:2020-12-03T22:00:00Z>)" in post.content
+    assert post.topic == "meeting 00015 (2020-12-03)"
+
+
+def test_a_reminder_sent_before_a_move_is_edited_to_the_new_time(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY)
+    env.run()
+    env.clock.advance(hours=1)
+    env.say("meeting move 2020-12-02 17:00")
+    new_start = datetime(2020, 12, 2, 22, 0, tzinfo=UTC)
+    assert env.run() == env.clock.t + timedelta(seconds=3)  # waits for the debounce
+    assert env.outbox.edits == []
+    env.clock.advance(seconds=3)
+    assert env.run() == new_start - HOUR
+    [(message_id, content)] = env.outbox.edits
+    assert message_id == env.outbox.posts[0].id
+    assert "Date: Wednesday 2020-12-02 17:00 EST" in content
+    env.at(new_start - HOUR)
+    assert len(env.outbox.posts) == 2 and "Wednesday 2020-12-02 17:00" in env.outbox.posts[1].content
+
+
+def test_after_downtime_only_the_latest_due_offset_is_posted_late(make_env: MakeEnv) -> None:
+    env = make_env(START - timedelta(minutes=30))
+    env.say("action add @**Ernest** port the tree tests")
+    env.run()
+    [post] = env.outbox.posts
+    assert "- @**Ernest**" in post.content  # it is the last reminder
+    assert {k: p.state for k, p in env.stored().items()} == {
+        (START, DAY): "superseded",
+        (START, HOUR): "sent",
+    }
+    env.restart()
+    env.run()
+    assert len(env.outbox.posts) == 1
+
+
+def test_no_late_reminder_for_a_meeting_that_has_started(make_env: MakeEnv) -> None:
+    env = make_env(START + timedelta(minutes=5))
+    assert env.run() == START + 13 * DAY
+    assert env.outbox.posts == [] and env.stored() == {}
+
+
+def test_crash_before_the_send_sends_once_at_restart(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY)
+    env.outbox.crash = "before"
+    with pytest.raises(Crash):
+        env.run()
+    assert env.outbox.posts == []
+    [stored] = env.stored().values()
+    assert stored.state == "sending" and stored.content.startswith(
+        "**Rust ML WG Meeting 00015** starts in 1 day."
+    )
+    env.restart()
+    env.clock.advance(minutes=5)
+    env.run()
+    env.run()
+    [post] = env.outbox.posts
+    assert post.content == stored.content
+    assert env.stored()[(START, DAY)].message_id == post.id
+
+
+def test_crash_after_the_send_does_not_send_again(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY)
+    env.outbox.crash = "after"
+    with pytest.raises(Crash):
+        env.run()
+    assert env.stored()[(START, DAY)].state == "sending"
+    env.restart()
+    env.run()
+    [post] = env.outbox.posts
+    assert (env.stored()[(START, DAY)].state, env.stored()[(START, DAY)].message_id) == ("sent", post.id)
+
+
+def test_a_failed_send_is_retried_once_and_dropped_once_the_meeting_started(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY)
+    env.outbox.fail = 1
+    with pytest.raises(SendFailed):
+        env.run()
+    env.run()
+    env.run()
+    assert len(env.outbox.posts) == 1
+
+    env.outbox.fail = 1
+    with pytest.raises(SendFailed):
+        env.at(START - HOUR)
+    env.at(START + timedelta(minutes=1))  # back only after the meeting started: not posted any more
+    assert len(env.outbox.posts) == 1
+    assert env.stored()[(START, HOUR)].state == "dropped"
+
+
+def test_a_post_with_the_same_content_that_another_reminder_stands_for_is_not_taken(
+    make_env: MakeEnv,
+) -> None:
+    env = make_env(START - DAY)
+    env.run()
+    [post] = env.outbox.posts
+    same = reminders.Posted(START, HOUR, "sending", post.topic, post.content)
+    env.store.reminder_sending("ml-wg", same)  # as if the 1h reminder read exactly like the 1d one
+    env.at(START - HOUR)
+    assert [p.content for p in env.outbox.posts] == [post.content, post.content]
+    assert env.stored()[(START, HOUR)].message_id == env.outbox.posts[1].id
+
+
+def test_the_latest_reminder_is_kept_current_after_agenda_add(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY)
+    env.run()
+    [post] = env.outbox.posts
+    assert "The agenda is empty so far" in post.content
+    env.clock.advance(hours=2)
+    assert env.say("agenda add Release of linfa v0.2").startswith("Added agenda item #1")
+    env.run()
+    assert env.outbox.edits == []  # the debounce: a burst of changes makes one edit
+    env.clock.advance(seconds=2)
+    env.say("action add me write the release notes")
+    env.clock.advance(seconds=2)
+    env.run()
+    assert env.outbox.edits == []
+    env.clock.advance(seconds=1)
+    env.run()
+    env.run()
+    [(message_id, content)] = env.outbox.edits
+    assert message_id == post.id
+    assert "1. #1 @_**Lorenz**: Release of linfa v0.2" in content and "write the release notes" in content
+    assert "The agenda is empty" not in content
+
+    env.at(START - HOUR)  # the last reminder is now the one kept current
+    env.clock.advance(minutes=1)
+    env.say("agenda discussed 1")
+    env.clock.advance(seconds=3)
+    env.run()
+    assert [m for m, _ in env.outbox.edits] == [post.id, env.outbox.posts[1].id]
+    env.clock.t = START + timedelta(seconds=1)
+    env.say("agenda add too late")
+    env.clock.advance(seconds=5)
+    env.run()
+    assert len(env.outbox.edits) == 2  # the meeting has started: no more edits
+
+
+def test_past_the_edit_window_a_short_update_is_posted(
+    make_env: MakeEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = make_env(START - DAY, edit_window=timedelta(minutes=10))
+    env.say("action add @**Ernest** port the tree tests")
+    env.run()
+    env.clock.advance(hours=1)
+    env.say("agenda add Release of linfa v0.2")
+    env.say("action done 1")
+    env.clock.advance(seconds=3)
+    with caplog.at_level(logging.WARNING):
+        env.run()
+    assert env.outbox.edits == []
+    reminder, update = env.outbox.posts
+    assert update.topic == reminder.topic
+    assert update.content.splitlines() == [
+        "**Rust ML WG Meeting 00015**: changes since the reminder above.",
+        "- New on the agenda: #1 @_**Lorenz**: Release of linfa v0.2",
+        "- Closed: #1 (for @_**Ernest**): port the tree tests",
+    ]
+    assert "past the edit window" in caplog.text
+    env.run()
+    assert len(env.outbox.posts) == 2  # the update is shown: nothing more to say
+
+
+def test_a_refused_edit_falls_back_to_an_update(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY)
+    env.run()
+    env.outbox.refuse_edits = True
+    env.say("agenda add Release of linfa v0.2")
+    env.clock.advance(seconds=3)
+    env.run()
+    assert "New on the agenda" in env.outbox.posts[-1].content and len(env.outbox.posts) == 2
+
+
+def test_an_update_interrupted_by_a_crash_is_not_posted_twice(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY, edit_window=timedelta(minutes=10))
+    env.run()
+    env.clock.advance(hours=1)
+    env.say("agenda add Release of linfa v0.2")
+    env.clock.advance(seconds=3)
+    env.outbox.crash = "after"
+    with pytest.raises(Crash):
+        env.run()
+    env.restart()
+    env.run()
+    assert len(env.outbox.posts) == 2
+    assert env.stored()[(START, DAY)].update is None
+
+
+def test_reminders_follow_the_meeting_across_the_dst_change(make_env: MakeEnv) -> None:
+    # Weekly at 16:00 New York time: 21:00Z in winter (EST), 20:00Z from 2021-03-14 (EDT).
+    env = make_env(
+        datetime(2021, 3, 8, 12, tzinfo=UTC), first_meeting="2021-03-02 16:00", recurrence="FREQ=WEEKLY"
+    )
+    assert env.run() == datetime(2021, 3, 8, 21, tzinfo=UTC)  # before the change: 1d before 21:00Z
+    assert env.at(datetime(2021, 3, 8, 21, tzinfo=UTC)) == datetime(2021, 3, 9, 20, tzinfo=UTC)
+    [winter] = env.outbox.posts
+    assert "Date: Tuesday 2021-03-09 16:00 EST (<time:2021-03-09T21:00:00Z>)" in winter.content
+    env.outbox.posts.clear()
+    # Down over the 1h reminder of 03-09 and the change; back on 03-15: that meeting is past, nothing late.
+    assert env.at(datetime(2021, 3, 15, 12, tzinfo=UTC)) == datetime(2021, 3, 15, 20, tzinfo=UTC)
+    assert env.at(datetime(2021, 3, 15, 19, 59, 59, tzinfo=UTC)) == datetime(2021, 3, 15, 20, tzinfo=UTC)
+    assert env.outbox.posts == []
+    assert env.at(datetime(2021, 3, 15, 20, tzinfo=UTC)) == datetime(2021, 3, 16, 19, tzinfo=UTC)
+    env.at(datetime(2021, 3, 16, 19, tzinfo=UTC))
+    day_before, hour_before = env.outbox.posts
+    for post in (day_before, hour_before):
+        assert "Date: Tuesday 2021-03-16 16:00 EDT (<time:2021-03-16T20:00:00Z>)" in post.content
+
+
+class ShiftedClock:
+    """The real clock, shifted so that a reminder falls due a moment after the test starts."""
+
+    def __init__(self, due: datetime, after: float) -> None:
+        self.offset = due - datetime.now(UTC) - timedelta(seconds=after)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def test_the_thread_wakes_on_time_and_on_changes_and_stops_quickly(tmp_path: Path) -> None:
+    config = parse_config({**SETTINGS, "reminders": "1h"}, tmp_path)
+    store = Store.open(config.database)
+    try:
+        bot = shell_bot(config, store, ShiftedClock(START - HOUR, after=0.3))
+        outbox = FakeOutbox()
+        scheduler = Scheduler(bot, outbox, edit_window=None, debounce=0.1)
+        began = time.monotonic()
+        scheduler.start()
+        assert outbox.wait_for(lambda: outbox.posts)
+        waited = time.monotonic() - began
+        assert 0.25 <= waited < 1.3  # slept until the due time, woke within a second of it
+        bot.handle(Incoming("agenda add Release of linfa v0.2", Person("Lorenz", "Lorenz")))
+        assert outbox.wait_for(lambda: outbox.edits)  # woken by the listener, not by a timeout
+        assert "Release of linfa v0.2" in outbox.edits[0][1]
+        began = time.monotonic()
+        scheduler.poke()
+        scheduler.stop()
+        assert time.monotonic() - began < 1.0
+        assert not any(t.name == "wgbot-scheduler" for t in threading.enumerate())
+    finally:
+        store.close()
+
+
+def test_the_thread_logs_failures_and_tries_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(scheduler_module, "RETRY_FIRST", 0.05)
+    config = parse_config(SETTINGS, tmp_path)
+    store = Store.open(config.database)
+    try:
+        bot = shell_bot(config, store, ShiftedClock(START - HOUR, after=0))
+        outbox = FakeOutbox()
+        outbox.fail = 2
+        scheduler = Scheduler(bot, outbox, edit_window=None)
+        with caplog.at_level(logging.ERROR):
+            scheduler.start()
+            assert outbox.wait_for(lambda: outbox.posts)
+            scheduler.stop()
+        assert len(outbox.posts) == 1
+        assert "reminders failed (2 in a row)" in caplog.text
+    finally:
+        store.close()
+
+
+def test_terminal_outbox_prints_whole_blocks() -> None:
+    screen = io.StringIO()
+    output = ShellOutput(screen)
+    outbox = TerminalOutbox(output)
+    output.prompt("Lorenz> ")
+    assert outbox.post("ml-wg", "meetings", "hello\nworld") == 1
+    assert outbox.edit(1, "hello again")
+    assert outbox.find_post("ml-wg", "meetings", "hello again") == 1
+    assert outbox.find_post("ml-wg", "meetings", "hello\nworld") is None
+    assert screen.getvalue() == (
+        "Lorenz> \n--- posted to #ml-wg > meetings (message 1) ---\nhello\nworld\n\nLorenz> "
+        "\n--- edited message 1 ---\nhello again\n\nLorenz> "
+    )
+
+    screen = io.StringIO()
+    output = ShellOutput(screen)
+    threads = [threading.Thread(target=lambda n=n: output.block(f"line {n}\n" * 50)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = screen.getvalue().splitlines()
+    runs = [lines[i] for i in range(0, len(lines), 51)]  # each block: 50 lines and a blank one
+    assert sorted(runs) == [f"line {n}" for n in range(8)]
+    assert all(lines[i : i + 50] == [lines[i]] * 50 for i in range(0, len(lines), 51))
+
+
+def test_the_shell_posts_a_due_reminder(tmp_path: Path) -> None:
+    soon = datetime.now(UTC) + timedelta(minutes=30)
+    (tmp_path / "wgbot.conf").write_text(
+        f"[wgbot]\nstream = ml-wg\ntimezone = UTC\nfirst_meeting = {soon:%Y-%m-%d %H:%M}\n"
+        "reminders = 1d, 1h\n",
+        encoding="utf-8",
+    )
+    shell = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "shell", "--bot-config", "wgbot.conf", "--as", "Ana"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": os.environ.get("PATH", "")},
+    )
+    assert shell.stdout is not None
+    try:
+        seen = b""
+        deadline = time.monotonic() + 20
+        while b"**Actions**" not in seen and time.monotonic() < deadline:
+            if select.select([shell.stdout], [], [], 0.5)[0]:
+                seen += os.read(shell.stdout.fileno(), 65536)
+        assert "(message 1) ---\n**Working Group Meeting 00001** starts in " in seen.decode()
+        out, err = shell.communicate(b"agenda\n", timeout=20)
+    finally:
+        shell.kill()
+    assert shell.returncode == 0, err.decode()
+    assert "**Agenda of Working Group Meeting 00001**" in out.decode()
+    assert "message 2" not in (seen + out).decode()  # one reminder: the latest due offset
