@@ -81,6 +81,7 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
     import signal
 
     from bot.adapters.clock import SystemClock
+    from bot.adapters.scheduler import Scheduler
     from bot.adapters.zulip import Directory, ZulipRunner, check_startup
     from bot.adapters.zulip_api import ZulipApi, connect
     from bot.app import WgBot
@@ -95,12 +96,17 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
         directory = Directory()
         bot = WgBot(config, store, SystemClock(), is_chair=directory.is_chair, people=directory.by_name)
         runner = ZulipRunner(bot, api, me, stream, directory)
+        runner.register()  # the server's limits, its people, the chairs
+        scheduler_api = ZulipApi(connect(zuliprc), my_id=api.my_id)  # the scheduler thread's own session
+        scheduler = Scheduler(bot, scheduler_api, edit_window=runner.settings.edit_window)
+        scheduler.start()
         signal.signal(signal.SIGTERM, lambda *_: runner.stop())
         logging.getLogger("wgbot").info(
             "wgbot %s on #%s as %s", __version__, config.group.stream, me["full_name"]
         )
         with contextlib.suppress(KeyboardInterrupt):
-            runner.run()  # registers, catches up, then handles events until SIGTERM
+            runner.run()  # catches up, then handles events until SIGTERM
+        scheduler.stop()
     finally:
         store.close()
     return 0

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from bot import grammar as g
 from bot import schedule as sched
-from bot.model import ActionItem, AgendaItem, Group, Person, Record, UndoEntry
+from bot.model import ActionItem, AgendaItem, Calendar, Group, Person, Record, UndoEntry
 from bot.replies import (
     Ack,
     ActionsView,
@@ -305,6 +305,12 @@ def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:
     entry = group.undo.get(ctx.actor.id)
     if entry is None:
         raise Refusal("You have no change to undo.")
+    undo = {k: v for k, v in group.undo.items() if k != ctx.actor.id}
+    if entry.calendar_before is not None:
+        if group.calendar != entry.calendar_after:
+            raise Refusal(f"Can't undo {entry.summary}: the meeting schedule has been changed since.")
+        restored_calendar = replace(group.with_calendar(entry.calendar_before), undo=undo)
+        return Outcome(restored_calendar, Ack(f"Undid {entry.summary}"))
     restored: list[Record] = []
     for before, after in zip(entry.before, entry.after, strict=True):
         current = group.record(after.kind, after.id)
@@ -317,7 +323,6 @@ def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:
             restored.append(
                 replace(before, history=after.history).changed("undone", ctx.actor, ctx.now, entry.summary)
             )
-    undo = {k: v for k, v in group.undo.items() if k != ctx.actor.id}
     changed = replace(group.with_records(tuple(restored)), undo=undo)
     return Outcome(
         changed, Ack(f"Undid {entry.summary}", restored[0] if len(restored) == 1 else None), tuple(restored)
@@ -372,20 +377,31 @@ def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool) -> sch
     raise Refusal(f"There is no upcoming {state}meeting{when}; `meeting schedule` lists them.")
 
 
+def _calendar_change(group: Group, ctx: Context, summary: str, calendar: Calendar, reply: str) -> Outcome:
+    """A skip or move, remembered for the chair's `undo`."""
+    entry = UndoEntry(summary, (), (), calendar_before=group.calendar, calendar_after=calendar)
+    changed = replace(group.with_calendar(calendar), undo={**group.undo, ctx.actor.id: entry})
+    return Outcome(changed, Ack(reply))
+
+
 def _meeting_skip(group: Group, cmd: g.MeetingSkip, ctx: Context) -> Outcome:
     _chair_only(ctx, "skip a meeting")
     meeting = _pick(group, ctx, cmd.day, skipped=False)
-    changed = replace(group, skipped=group.skipped | {meeting.slot})
-    return Outcome(
-        changed, Ack(f"Skipped the meeting of {_local(meeting.starts_at, ctx)}; `meeting unskip` undoes it")
+    when = _local(meeting.starts_at, ctx)
+    calendar = replace(group.calendar, skipped=group.skipped | {meeting.slot})
+    return _calendar_change(
+        group, ctx, f"skipping the meeting of {when}", calendar, f"Skipped the meeting of {when}"
     )
 
 
 def _meeting_unskip(group: Group, cmd: g.MeetingUnskip, ctx: Context) -> Outcome:
     _chair_only(ctx, "unskip a meeting")
     meeting = _pick(group, ctx, cmd.day, skipped=True)
-    changed = replace(group, skipped=group.skipped - {meeting.slot})
-    return Outcome(changed, Ack(f"The meeting of {_local(meeting.starts_at, ctx)} is on again"))
+    when = _local(meeting.starts_at, ctx)
+    calendar = replace(group.calendar, skipped=group.skipped - {meeting.slot})
+    return _calendar_change(
+        group, ctx, f"unskipping the meeting of {when}", calendar, f"The meeting of {when} is on again"
+    )
 
 
 def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
@@ -397,8 +413,11 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
     new_start = cmd.when.replace(tzinfo=plan.timezone).astimezone(UTC)
     if new_start <= ctx.now:
         raise Refusal("A meeting can only be moved to a time in the future.")
-    changed = replace(group, moved={**group.moved, meeting.slot: new_start})
-    return Outcome(changed, Ack(f"Moved meeting {meeting.number} to {_local(new_start, ctx)}"))
+    calendar = replace(group.calendar, moved={**group.moved, meeting.slot: new_start})
+    summary = f"moving meeting {meeting.number:05d} to {_local(new_start, ctx)}"
+    return _calendar_change(
+        group, ctx, summary, calendar, f"Moved meeting {meeting.number:05d} to {_local(new_start, ctx)}"
+    )
 
 
 def _local(moment: datetime, ctx: Context) -> str:

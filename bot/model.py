@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 __all__ = [
     "ActionItem",
     "AgendaItem",
+    "Calendar",
     "Change",
     "Group",
     "Person",
@@ -91,11 +92,22 @@ class UndoEntry:
 
     `before` holds each touched record as it was (None where the change created it);
     `after` holds it as the change left it, so undo can refuse when someone changed it since.
+    A skip or move keeps the calendar the same way.
     """
 
     summary: str
     before: tuple[Record | None, ...]
     after: tuple[Record, ...]
+    calendar_before: Calendar | None = None  # for skips and moves: the group's calendar before and after
+    calendar_after: Calendar | None = None
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The chairs' changes to the schedule: skipped slots, and slots moved to a new start (UTC)."""
+
+    skipped: frozenset[datetime] = frozenset()
+    moved: Mapping[datetime, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,13 @@ class Group:
             else:
                 actions[record.id] = record
         return replace(self, agenda=agenda, actions=actions)
+
+    @property
+    def calendar(self) -> Calendar:
+        return Calendar(self.skipped, self.moved)
+
+    def with_calendar(self, calendar: Calendar) -> Group:
+        return replace(self, skipped=calendar.skipped, moved=calendar.moved)
 
     def record(self, kind: str, item_id: int) -> Record | None:
         table: Mapping[int, Record] = self.agenda if kind == "agenda" else self.actions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.model import ActionItem, AgendaItem, Change, Group, Person, Record, UndoEntry
+from bot.model import ActionItem, AgendaItem, Calendar, Change, Group, Person, Record, UndoEntry
 
 __all__ = ["decode_group", "decode_record", "encode_group", "encode_record"]
 
@@ -88,11 +88,31 @@ def decode_record(doc: Doc) -> Record:
     )
 
 
+def _calendar(calendar: Calendar | None) -> Doc | None:
+    if calendar is None:
+        return None
+    return {
+        "skipped": sorted(slot.isoformat() for slot in calendar.skipped),
+        "moved": {slot.isoformat(): start.isoformat() for slot, start in sorted(calendar.moved.items())},
+    }
+
+
+def _parse_calendar(doc: Doc | None) -> Calendar | None:
+    if doc is None:
+        return None
+    return Calendar(
+        frozenset(datetime.fromisoformat(s) for s in doc["skipped"]),
+        {datetime.fromisoformat(k): datetime.fromisoformat(v) for k, v in doc["moved"].items()},
+    )
+
+
 def _undo(entry: UndoEntry) -> Doc:
     return {
         "summary": entry.summary,
         "before": [None if r is None else encode_record(r) for r in entry.before],
         "after": [encode_record(r) for r in entry.after],
+        "calendar_before": _calendar(entry.calendar_before),
+        "calendar_after": _calendar(entry.calendar_after),
     }
 
 
@@ -101,6 +121,8 @@ def _parse_undo(doc: Doc) -> UndoEntry:
         doc["summary"],
         tuple(None if r is None else decode_record(r) for r in doc["before"]),
         tuple(decode_record(r) for r in doc["after"]),
+        _parse_calendar(doc.get("calendar_before")),
+        _parse_calendar(doc.get("calendar_after")),
     )
 
 
@@ -111,13 +133,13 @@ def encode_group(group: Group) -> Doc:
         "next_agenda_id": group.next_agenda_id,
         "next_action_id": group.next_action_id,
         "undo": {who: _undo(entry) for who, entry in sorted(group.undo.items())},
-        "skipped": sorted(slot.isoformat() for slot in group.skipped),
-        "moved": {slot.isoformat(): start.isoformat() for slot, start in sorted(group.moved.items())},
+        **(_calendar(group.calendar) or {}),
     }
 
 
 def decode_group(doc: Doc, records: list[Doc]) -> Group:
     decoded = [decode_record(r) for r in records]
+    calendar = _parse_calendar(doc) or Calendar()
     return Group(
         stream=doc["stream"],
         agenda={r.id: r for r in decoded if isinstance(r, AgendaItem)},
@@ -125,6 +147,6 @@ def decode_group(doc: Doc, records: list[Doc]) -> Group:
         next_agenda_id=int(doc["next_agenda_id"]),
         next_action_id=int(doc["next_action_id"]),
         undo={who: _parse_undo(entry) for who, entry in doc["undo"].items()},
-        skipped=frozenset(datetime.fromisoformat(s) for s in doc["skipped"]),
-        moved={datetime.fromisoformat(k): datetime.fromisoformat(v) for k, v in doc["moved"].items()},
+        skipped=calendar.skipped,
+        moved=calendar.moved,
     )

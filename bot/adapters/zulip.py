@@ -173,6 +173,7 @@ class ZulipRunner:
         self.stopping = threading.Event()
         self.on_register: list[Callable[[ServerSettings], None]] = []
         self.replies_waiting = False  # a reply failed to go out: try again after the next poll
+        self.needs_catch_up = False  # a new event queue: fetch what arrived before it
         self._mention = re.compile(
             rf"^\s*@_?\*\*{re.escape(self.me_name)}(?:\|{self.me_id})?\*\*[\s:,]*", re.IGNORECASE
         )
@@ -186,8 +187,10 @@ class ZulipRunner:
             try:
                 if self.queue_id is None:
                     self.register()
+                if self.needs_catch_up:
                     self.catch_up()
                     self.flush_replies()
+                    self.needs_catch_up = False
                 self.poll()
                 if self.replies_waiting:
                     self.replies_waiting = False
@@ -219,7 +222,10 @@ class ZulipRunner:
         )
         self.queue_id = str(answer["queue_id"])
         self.last_event_id = int(answer["last_event_id"])
-        limit = answer.get("realm_message_content_edit_limit_seconds")
+        self.needs_catch_up = True
+        limit = (
+            answer.get("realm_message_content_edit_limit_seconds") or None
+        )  # null (or 0, before 5.0): no limit
         self.settings = ServerSettings(
             max_message_length=int(answer.get("max_message_length", 10000)),
             max_topic_length=int(answer.get("max_topic_length", 60)),

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,10 @@ class ServerSettings:
     max_topic_length: int = 60
     edit_limit_seconds: int | None = 600  # None: no limit
     feature_level: int = 0
+
+    @property
+    def edit_window(self) -> timedelta | None:
+        return None if self.edit_limit_seconds is None else timedelta(seconds=self.edit_limit_seconds)
 
 
 def connect(config_file: Path | None, *, client_name: str = f"wgbot/{__version__}") -> zulip.Client:

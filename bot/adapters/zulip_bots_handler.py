@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from bot import __version__
 from bot.adapters.clock import SystemClock
+from bot.adapters.scheduler import Scheduler
 from bot.adapters.zulip import Directory, ZulipRunner, check_startup
 from bot.adapters.zulip_api import ZulipApi
 from bot.app import WgBot
@@ -55,6 +56,11 @@ class WgBotHandler:
         self.runner.catch_up()
         self.runner.flush_replies()
         self.api.call("DELETE", "events", {"queue_id": self.runner.queue_id})  # the framework polls its own
+        scheduler_api = ZulipApi(
+            connect_like(framework_client), my_id=self.api.my_id
+        )  # its thread's own session
+        self.scheduler = Scheduler(self.bot, scheduler_api, edit_window=self.runner.settings.edit_window)
+        self.scheduler.start()
 
     def handle_message(self, message: dict[str, Any], bot_handler: Any) -> None:
         original = {**message, "content": message.get("full_content", message["content"])}

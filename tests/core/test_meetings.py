@@ -1,0 +1,85 @@
+"""Meeting commands with a schedule: next, schedule, skip, unskip, move, undo, agenda per meeting, roll-over."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.replies import AgendaView, MeetingView, Problem, ScheduleView
+from bot.schedule import Schedule
+from tests.core.helpers import CHAIR, ERNEST, Chat
+
+NEW_YORK = ZoneInfo("America/New_York")
+# Every other Tuesday at 16:00 New York time, from 2020-12-01 (meeting 15), reminders a day and an hour before.
+PLAN = Schedule(
+    NEW_YORK,
+    datetime(2020, 12, 1, 16, 0),
+    "FREQ=WEEKLY;INTERVAL=2",
+    (timedelta(days=1), timedelta(hours=1)),
+    15,
+)
+
+
+def chat() -> Chat:
+    return Chat(now=datetime(2020, 11, 25, 12, 0, tzinfo=UTC), schedule=PLAN)
+
+
+def test_meeting_next_shows_number_local_time_global_time_and_link() -> None:
+    text = chat().say("meeting")
+    assert text.splitlines() == [
+        "**Next: Rust ML WG Meeting 00015**, in 6 days",
+        "Date: Tuesday 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>)",
+        "Call: https://example.org/call",
+    ]
+
+
+def test_meeting_schedule_in_words_with_the_next_dates() -> None:
+    reply = chat().reply("meeting schedule")
+    assert isinstance(reply, ScheduleView)
+    assert "every 2 weeks on Tuesday at 16:00" in reply.rule
+    assert [m.starts_at.astimezone(NEW_YORK).date().isoformat() for m in reply.meetings][:3] == [
+        "2020-12-01",
+        "2020-12-15",
+        "2020-12-29",
+    ]
+
+
+def test_skip_is_for_chairs_and_renumbers_and_undo_takes_it_back() -> None:
+    c = chat()
+    refused = c.reply("meeting skip")
+    assert isinstance(refused, Problem) and "Only a chair" in refused.message
+    assert c.say("meeting skip", CHAIR).startswith("Skipped the meeting of 2020-12-01 16:00 EST")
+    after_skip = c.reply("meeting")
+    assert isinstance(after_skip, MeetingView) and after_skip.meeting is not None
+    assert after_skip.meeting.number == 15  # the skipped slot took no number
+    assert after_skip.meeting.starts_at == datetime(2020, 12, 15, 21, 0, tzinfo=UTC)
+    assert c.say("undo", CHAIR).startswith("Undid skipping the meeting of 2020-12-01")
+    assert c.group.skipped == frozenset()
+
+
+def test_unskip_and_move() -> None:
+    c = chat()
+    c.say("meeting skip 2020-12-15", CHAIR)
+    assert c.say("meeting unskip", CHAIR).startswith("The meeting of 2020-12-15 16:00 EST is on again")
+    assert c.say("meeting move 2020-12-02 17:00", CHAIR) == "Moved meeting 00015 to 2020-12-02 17:00 EST."
+    moved = c.reply("meeting")
+    assert isinstance(moved, MeetingView) and moved.meeting is not None
+    assert moved.meeting.starts_at == datetime(2020, 12, 2, 22, 0, tzinfo=UTC)
+    past = c.reply("meeting move 2020-11-01 10:00", CHAIR)
+    assert isinstance(past, Problem) and "in the future" in past.message
+
+
+def test_agenda_items_belong_to_a_meeting_and_roll_over() -> None:
+    c = chat()
+    c.say("agenda add for next time")
+    c.say("agenda add for 2020-12-15 later topic", ERNEST)
+    refused = c.reply("agenda add for 2020-12-08 no meeting that day")
+    assert isinstance(refused, Problem) and "no upcoming meeting on 2020-12-08" in refused.message
+    view = c.reply("agenda")
+    assert isinstance(view, AgendaView) and [i.text for i in view.items] == ["for next time"]
+    c.say("agenda add discussed one")
+    c.say("agenda discussed 3")
+    c.now = datetime(2020, 12, 2, 12, 0, tzinfo=UTC)  # after meeting 15
+    view = c.reply("agenda")
+    assert isinstance(view, AgendaView) and view.meeting is not None and view.meeting.number == 16
+    assert [i.text for i in view.items] == ["for next time", "later topic"]  # rolled over first, in order
