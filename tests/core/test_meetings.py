@@ -1,4 +1,4 @@
-"""Meeting commands with a schedule: next, schedule, skip, unskip, move, undo, agenda per meeting, roll-over."""
+"""Meeting commands with a schedule: next, schedule, skip, unskip, move, undo, roll-over."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.schedule import Schedule
 from tests.core.helpers import CHAIR, ERNEST, Chat
 
 NEW_YORK = ZoneInfo("America/New_York")
-# Every other Tuesday at 16:00 New York time, from 2020-12-01 (meeting 15), reminders a day and an hour before.
+# Every other Tuesday at 16:00 New York time from 2020-12-01 (meeting 15); reminders 1 day and 1 hour before.
 PLAN = Schedule(
     NEW_YORK,
     datetime(2020, 12, 1, 16, 0),

@@ -64,7 +64,10 @@ def kill_at_random(mode: str, path: Path, delay: float, log: Path) -> list[int]:
     with log.open("wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, str(WRITER), mode, str(path), str(BLOB_SIZE)],
-            stdout=subprocess.PIPE, stderr=stderr, text=True, env=helper_env(),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=helper_env(),
         )
     assert proc.stdout is not None
     try:
@@ -122,8 +125,11 @@ def stock_docs(path: Path) -> dict[str, dict[str, Any]] | None:
         data = json.loads(path.read_bytes())
     except ValueError:
         return None
-    return {doc["key"]: {k: v for k, v in doc.items() if k != "key"}
-            for doc in data["_default"].values() if "key" in doc}
+    return {
+        doc["key"]: {k: v for k, v in doc.items() if k != "key"}
+        for doc in data["_default"].values()
+        if "key" in doc
+    }
 
 
 def seed_engine(path: Path) -> None:
@@ -207,8 +213,13 @@ def test_same_harness_catches_stock_tinydb_storage(
 
 def test_checker_flags_each_kind_of_damage(tmp_path: Path) -> None:
     """The checks above can fail: lost, torn, corrupted and garbled data are all reported."""
-    good = {f"{n}-{part}": ({"n": n, "part": "a", "blob": blob(n, BLOB_SIZE)} if part == "a"
-                            else {"n": n, "part": "b"}) for n in range(3) for part in "ab"}
+    good = {
+        f"{n}-{part}": (
+            {"n": n, "part": "a", "blob": blob(n, BLOB_SIZE)} if part == "a" else {"n": n, "part": "b"}
+        )
+        for n in range(3)
+        for part in "ab"
+    }
     tally = Tally()
     check_steps(tally, 0, [0, 1, 2], good)
     check_steps(tally, 1, [0, 1], good)  # step 2 committed but not ACKed: fine

@@ -86,8 +86,10 @@ def test_round_trip_and_reopen(path: Path) -> None:
     with Database.open(path) as db:
         fill(db)
         assert db.get("people", "ann") == {"name": "Ann", "tags": ["chair"], "age": 41}
-        assert db.all("people") == {"ann": {"name": "Ann", "tags": ["chair"], "age": 41},
-                                    "bob": {"name": "Bob", "tags": []}}
+        assert db.all("people") == {
+            "ann": {"name": "Ann", "tags": ["chair"], "age": 41},
+            "bob": {"name": "Bob", "tags": []},
+        }
         assert db.tables() == ["items", "people"]
     with Database.open(path) as db:
         assert db.get("people", "ann") == {"name": "Ann", "tags": ["chair"], "age": 41}
@@ -182,8 +184,13 @@ def test_exception_inside_transaction_writes_nothing(db: Database, path: Path) -
 
 @pytest.mark.parametrize(
     ("value", "error"),
-    [({1, 2}, TypeError), (object(), TypeError), (b"bytes", TypeError), (math.nan, ValueError),
-     (math.inf, ValueError)],
+    [
+        ({1, 2}, TypeError),
+        (object(), TypeError),
+        (b"bytes", TypeError),
+        (math.nan, ValueError),
+        (math.inf, ValueError),
+    ],
     ids=["set", "object", "bytes", "nan", "inf"],
 )
 def test_unserialisable_value_fails_before_the_disk_is_touched(
@@ -341,8 +348,11 @@ def test_leftover_temp_files_are_removed_at_open(path: Path, exists: bool) -> No
     ours = [path.parent / f".{path.name}.tmp-{suffix}" for suffix in ("abc123", "x", "")]
     for leftover in ours:
         leftover.write_bytes(b'{"half": ')
-    unrelated = [path.parent / ".other.json.tmp-abc", path.parent / f"{path.name}.bak",
-                 path.parent / f"{path.name}.tmp-no-dot"]
+    unrelated = [
+        path.parent / ".other.json.tmp-abc",
+        path.parent / f"{path.name}.bak",
+        path.parent / f"{path.name}.tmp-no-dot",
+    ]
     for keep in unrelated:
         keep.write_bytes(b"keep")
     with Database.open(path) as db:
@@ -373,11 +383,15 @@ UNREADABLE: dict[str, tuple[bytes, str]] = {
     "truncated": (json.dumps({**META, "t": {"k": {"v": "x" * 50}}}).encode()[:40], "not valid JSON"),
     "json-list": (b"[1, 2, 3]", "top level is a list"),
     "stock-tinydb": (b'{"_default": {"1": {"name": "Ann"}}}', "not a wgbot database"),
-    "other-app": (json.dumps({"_meta": {"1": {"app": "other", "schema": 1}}}).encode(),
-                  "not a wgbot database"),
+    "other-app": (
+        json.dumps({"_meta": {"1": {"app": "other", "schema": 1}}}).encode(),
+        "not a wgbot database",
+    ),
     "bad-schema": (json.dumps({"_meta": {"1": {"app": "wgbot", "schema": "1"}}}).encode(), "schema version"),
-    "newer-schema": (json.dumps({"_meta": {"1": {"app": "wgbot", "schema": 2}}}).encode(),
-                     "written by a newer wgbot"),
+    "newer-schema": (
+        json.dumps({"_meta": {"1": {"app": "wgbot", "schema": 2}}}).encode(),
+        "written by a newer wgbot",
+    ),
     "table-not-object": (json.dumps({**META, "people": [1, 2]}).encode(), "table 'people' is a list"),
     "document-not-object": (json.dumps({**META, "people": {"ann": "Ann"}}).encode(), "people/ann is a str"),
     "nan": (b'{"_meta": {"1": {"app": "wgbot", "schema": 1}}, "t": {"k": {"v": NaN}}}', "NaN"),
@@ -561,9 +575,13 @@ def canonical(value: Any) -> str:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tables=st.dictionaries(st.sampled_from(["a", "b", "ünï"]),
-                              st.dictionaries(text.filter(bool), documents, min_size=1, max_size=3),
-                              max_size=3))
+@given(
+    tables=st.dictionaries(
+        st.sampled_from(["a", "b", "ünï"]),
+        st.dictionaries(text.filter(bool), documents, min_size=1, max_size=3),
+        max_size=3,
+    )
+)
 def test_hypothesis_round_trip(tables: dict[str, dict[str, dict[str, Any]]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "db.json"
@@ -613,7 +631,11 @@ def test_second_open_in_this_process_is_refused(path: Path) -> None:
 def test_other_process_holds_the_lock_until_killed(path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, str(WRITER), "hold", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=helper_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=helper_env(),
     )
     try:
         assert holder.stdout is not None
@@ -630,7 +652,10 @@ def test_other_process_holds_the_lock_until_killed(path: Path) -> None:
 
         other = subprocess.run(  # in a third process
             [sys.executable, str(WRITER), "try-open", str(path)],
-            capture_output=True, text=True, env=helper_env(), timeout=30,
+            capture_output=True,
+            text=True,
+            env=helper_env(),
+            timeout=30,
         )
         assert other.returncode == 3, other.stdout + other.stderr
         assert other.stdout.startswith(f"LOCKED {path} is locked: another wgbot is running on it")
@@ -647,6 +672,9 @@ def test_other_process_holds_the_lock_until_killed(path: Path) -> None:
         assert db.get("holder", "doc") == {"pid": holder.pid}
     after = subprocess.run(
         [sys.executable, str(WRITER), "try-open", str(path)],
-        capture_output=True, text=True, env=helper_env(), timeout=30,
+        capture_output=True,
+        text=True,
+        env=helper_env(),
+        timeout=30,
     )
     assert (after.returncode, after.stdout) == (0, "OPENED\n"), after.stderr
