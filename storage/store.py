@@ -25,6 +25,10 @@ from storage.engine import Database, Transaction
 __all__ = ["Store"]
 
 
+HANDLED_KEPT = 2000  # handled message ids remembered for de-duplication
+PRUNE_EVERY = 500  # handled messages between prunings
+
+
 def _record_key(stream: str, kind: str, item_id: int) -> str:
     return f"{stream}/{kind}/{item_id}"
 
@@ -34,6 +38,9 @@ class Store:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        # Decoded groups, written through on every save. Safe because this process is the file's only
+        # writer (the lock) and groups are immutable values; it spares decoding every record per command.
+        self._groups: dict[str, Group] = {}
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -52,12 +59,15 @@ class Store:
     def load(self, stream: str) -> Group:
         """The group's records as stored (a new, empty group if it has none yet)."""
         with self._db.transaction() as txn:
+            if stream in self._groups:
+                return self._groups[stream]
             doc = txn.get("groups", stream)
             if doc is None:
                 return Group(stream)
             prefix = f"{stream}/"
             records = [r for key, r in txn.all("records").items() if key.startswith(prefix)]
-            return codec.decode_group(doc, records)
+            group = self._groups[stream] = codec.decode_group(doc, records)
+            return group
 
     def save(
         self,
@@ -72,6 +82,8 @@ class Store:
             self._write_group(txn, before, after)
             if message_id is not None:
                 self._mark_handled(txn, message_id, effect or {})
+            self._groups.pop(after.stream, None)  # until the commit has succeeded
+        self._groups[after.stream] = after
 
     def _write_group(self, txn: Transaction, before: Group, after: Group) -> None:
         for kind, old, new in (
@@ -79,7 +91,8 @@ class Store:
             ("action", before.actions, after.actions),
         ):
             for item_id, record in new.items():
-                if old.get(item_id) != record:
+                previous = old.get(item_id)
+                if previous is not record and previous != record:
                     txn.put("records", _record_key(after.stream, kind, item_id), codec.encode_record(record))
         group_doc = codec.encode_group(after)
         if txn.get("groups", after.stream) != group_doc:
@@ -98,9 +111,26 @@ class Store:
 
     def _mark_handled(self, txn: Transaction, message_id: int, effect: Mapping[str, Any]) -> None:
         txn.put("handled", str(message_id), dict(effect))
-        cursor = txn.get("cursor", "messages") or {"last": 0}
-        if message_id > cursor["last"]:
-            txn.put("cursor", "messages", {"last": message_id})
+        cursor = txn.get("cursor", "messages") or {"last": 0, "since_pruned": 0}
+        cursor = {**cursor, "last": max(message_id, cursor["last"])}
+        cursor["since_pruned"] = cursor.get("since_pruned", 0) + 1
+        if cursor["since_pruned"] >= PRUNE_EVERY:
+            self._prune_handled(txn)
+            cursor["since_pruned"] = 0
+        txn.put("cursor", "messages", cursor)
+
+    @staticmethod
+    def _prune_handled(txn: Transaction) -> None:
+        """Forget all but the newest HANDLED_KEPT handled messages whose replies went out.
+
+        Only recent messages can come again (the catch-up starts at the newest handled id; an event
+        queue holds minutes of events), so older ids need not be kept.
+        """
+        handled = txn.all("handled")
+        newest = sorted((int(key) for key in handled), reverse=True)
+        for message_id in newest[HANDLED_KEPT:]:
+            if handled[str(message_id)].get("sent") is not False:
+                txn.delete("handled", str(message_id))
 
     def last_handled(self) -> int | None:
         cursor = self._db.get("cursor", "messages")
@@ -123,7 +153,9 @@ class Store:
             doc = txn.get("handled", str(message_id))
             if doc is None:
                 return
-            txn.put("handled", str(message_id), {**doc, "sent": True, "reply_ids": reply_ids})
+            # The reply text is dropped once sent: listings can be long, and only unsent ones are needed.
+            sent = {key: value for key, value in doc.items() if key != "reply"}
+            txn.put("handled", str(message_id), {**sent, "sent": True, "reply_ids": reply_ids})
             if doc.get("record"):
                 for reply_id in reply_ids:
                     txn.put(
