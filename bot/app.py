@@ -23,12 +23,12 @@ class Incoming:
     """A command addressed to the bot: its text (bot mention taken off), sender, and where to answer.
 
     `message_id` and `reply_to` come from Zulip: they are saved with the change, so the message is
-    never applied twice and its reply is never lost.
+    never applied twice and its reply is never lost. A str `message_id` keys another event (a reaction).
     """
 
     text: str
     sender: Person
-    message_id: int | None = None
+    message_id: int | str | None = None
     reply_to: Mapping[str, Any] | None = None
 
 
@@ -50,7 +50,7 @@ class WgBot:
         clock: Clock,
         *,
         is_chair: Callable[[Person, GroupConfig], bool],
-        people: Callable[[str], Person | None],
+        people: Callable[[str, str | None], Person | None],
     ) -> None:
         self.config = config
         self.store = store

@@ -94,7 +94,7 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
         api = ZulipApi(connect(zuliprc))
         me, stream = check_startup(api, config.group)
         directory = Directory()
-        bot = WgBot(config, store, SystemClock(), is_chair=directory.is_chair, people=directory.by_name)
+        bot = WgBot(config, store, SystemClock(), is_chair=directory.is_chair, people=directory.lookup)
         runner = ZulipRunner(bot, api, me, stream, directory)
         runner.register()  # the server's limits, its people, the chairs
         scheduler_api = ZulipApi(connect(zuliprc), my_id=api.my_id)  # the scheduler thread's own session

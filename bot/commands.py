@@ -25,7 +25,7 @@ from bot.replies import (
 __all__ = ["Context", "Outcome", "apply", "next_agenda", "open_actions"]
 
 
-def _nobody(name: str) -> Person | None:
+def _nobody(name: str, user_id: str | None) -> Person | None:
     return None
 
 
@@ -37,7 +37,7 @@ class Context:
     now: datetime
     info: MeetingInfo
     is_chair: bool = False
-    people: Callable[[str], Person | None] = _nobody  # a mention's name -> the person, where known
+    people: Callable[[str, str | None], Person | None] = _nobody  # a mention (name, id) -> the person
     schedule: sched.Schedule | None = None
 
 
@@ -99,9 +99,7 @@ def open_actions(group: Group) -> tuple[ActionItem, ...]:
 def _resolve(mention: g.Mention, ctx: Context) -> Person:
     if mention.is_me:
         return ctx.actor
-    if mention.user_id is not None:
-        return Person(mention.user_id, mention.name)
-    person = ctx.people(mention.name)
+    person = ctx.people(mention.name, mention.user_id)
     if person is None:
         raise Refusal(
             f"I don't know anyone called {g.quoted(mention.name)}; pick them from Zulip's mention menu."
@@ -232,16 +230,18 @@ def _agenda_move(group: Group, cmd: g.AgendaMove, ctx: Context) -> Outcome:
         raise Refusal(
             f"Agenda item #{item.id} is not on the next meeting's agenda, so it can't be moved there."
         )
-    slots = [i.position for i in listed]
+    positions = [i.position for i in listed]  # the same positions, handed out in the new order
     listed.remove(item)
-    target = min(cmd.position, len(slots))
+    target = min(cmd.position, len(positions))
     listed.insert(target - 1, item)
     moved = tuple(
-        i.changed("moved", ctx.actor, ctx.now, f"to position {n}", position=slot)
-        for n, (i, slot) in enumerate(zip(listed, slots, strict=True), start=1)
-        if i.position != slot
+        i.changed("moved", ctx.actor, ctx.now, f"to position {n}", position=position)
+        for n, (i, position) in enumerate(zip(listed, positions, strict=True), start=1)
+        if i.position != position
     )
     where = f"position {target}" + (" (the end)" if target < cmd.position else "")
+    if not moved:  # nothing to do, and nothing for `undo` to take back
+        return Outcome(group, Ack(f"#{item.id} is already at {where}", item))
     moved_item = next((m for m in moved if m.id == item.id), item)
     return _commit(
         group, ctx, f"moving agenda item #{item.id}", moved, Ack(f"Moved #{item.id} to {where}", moved_item)
@@ -260,17 +260,18 @@ def _action_add(group: Group, cmd: g.ActionAdd, ctx: Context) -> Outcome:
 
 
 def _action_list(group: Group, cmd: g.ActionList, ctx: Context) -> Outcome:
+    now = ctx.now.astimezone(ctx.info.timezone)
     live = [a for a in sorted(group.actions.values(), key=lambda a: a.id) if not a.removed]
     if cmd.scope == "all":
-        return Outcome(group, ActionsView("All actions", tuple(live), ctx.now, show_closed=True))
+        return Outcome(group, ActionsView("All actions", tuple(live), now))
     opened = [a for a in live if a.is_open]
     if cmd.scope == "open":
-        return Outcome(group, ActionsView("Open actions", tuple(opened), ctx.now))
+        return Outcome(group, ActionsView("Open actions", tuple(opened), now))
     person = ctx.actor if cmd.scope == "mine" else _resolve(cmd.person or g.Mention("me", is_me=True), ctx)
     owned = tuple(a for a in opened if any(o.id == person.id for o in a.owners))
     if person.id == ctx.actor.id:
-        return Outcome(group, ActionsView("Your open actions", owned, ctx.now))
-    return Outcome(group, ActionsView("Open actions of", owned, ctx.now, person=person))
+        return Outcome(group, ActionsView("Your open actions", owned, now, only=person))
+    return Outcome(group, ActionsView("Open actions", owned, now, person=person, only=person))
 
 
 def _action_done(group: Group, cmd: g.ActionDone, ctx: Context) -> Outcome:
@@ -316,7 +317,7 @@ def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:
         current = group.record(after.kind, after.id)
         if current != after:
             who = current.history[-1].by.name if current and current.history else "someone"
-            raise Refusal(f"Can't undo {entry.summary}: {who} has changed #{after.id} since.")
+            raise Refusal(f"Can't undo {entry.summary}: {g.quoted(who)} has changed #{after.id} since.")
         if before is None:
             restored.append(after.changed("undone", ctx.actor, ctx.now, entry.summary, removed=True))
         else:

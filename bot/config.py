@@ -109,7 +109,7 @@ def _topic(raw: str) -> str:
     value = _text(60)(raw)
     try:
         value.format(date="2020-12-01", number="00015")
-    except (KeyError, IndexError, ValueError):
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
         raise ValueError("expected a topic; it may contain {date} and {number}, no other braces") from None
     return value
 
@@ -132,6 +132,11 @@ def parse_config(values: Mapping[str, str], base: Path) -> Config:
     if merged["first_meeting"].strip():
         first = _check("first_meeting", merged["first_meeting"], schedule.parse_first_meeting)
         plan = schedule.Schedule(zone, first, recurrence, reminders, first_number)
+        if not schedule.meets_within(plan, years=10):
+            raise ConfigError(
+                f"[{SECTION}] recurrence = {recurrence!r} gives no meeting in the ten years after "
+                f"first_meeting = {merged['first_meeting']!r}; check the rule"
+            )
     database = Path(_check("database", merged["database"], _text(4096))).expanduser()
     group = GroupConfig(
         stream=_check("stream", merged["stream"], _text(60)),

@@ -187,9 +187,12 @@ Command = (
 # --- argument parsers --------------------------------------------------------------------------
 
 _MENTION = re.compile(r"@_?\*\*(?P<name>[^*|\n]+?)(?:\|(?P<id>\d+))?\*\*")
-_OWNER_SEPARATOR = re.compile(r"\s*(?:,|\band\b|\s)\s*", re.IGNORECASE)
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DUE = re.compile(r"\s+due\s+(?P<day>\S+)\s*$", re.IGNORECASE)
+# between owners: commas, spaces, and `and` when another owner follows (so text may start with "and")
+_OWNER_SEPARATOR = re.compile(r"(?:\s*,\s*|\s*\band\s+(?=@|me\b)|\s+)+", re.IGNORECASE)
+_NUMBER = re.compile(r"[0-9]{1,9}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DUE = re.compile(r"(?:^|\s+)due\s+(?P<day>\S+)\s*$", re.IGNORECASE)
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # dates outside are typos
 
 
 def quoted(user_text: str) -> str:
@@ -208,13 +211,18 @@ def clean_text(raw: str) -> str:
     return text
 
 
+def _count(token: str) -> int | None:
+    """A positive whole number in ASCII digits (at most nine), else None."""
+    return int(token) if _NUMBER.fullmatch(token) and int(token) > 0 else None
+
+
 def parse_id(raw: str) -> int:
-    token = raw.strip().removeprefix("#")
-    if not token.isdigit() or int(token) == 0:
+    number = _count(raw.strip().removeprefix("#"))
+    if number is None:
         raise ArgError(
             f"expected an item number like 7 or #7, got {quoted(raw) if raw.strip() else 'nothing'}"
         )
-    return int(token)
+    return number
 
 
 def parse_day(raw: str, what: str = "date") -> date:
@@ -222,9 +230,12 @@ def parse_day(raw: str, what: str = "date") -> date:
     try:
         if not _ISO_DAY.fullmatch(token):
             raise ValueError
-        return date.fromisoformat(token)
+        day = date.fromisoformat(token)
     except ValueError:
         raise ArgError(f"the {what} must be a real date written YYYY-MM-DD, got {quoted(token)}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ArgError(f"the {what} must lie between {FIRST_DAY} and {LAST_DAY}, got {quoted(token)}")
+    return day
 
 
 def _split_id(args: str) -> tuple[int, str]:
@@ -272,9 +283,9 @@ def parse_owners(args: str) -> tuple[tuple[Mention, ...], str]:
 
 
 def _agenda_add(args: str) -> AgendaAdd:
-    match = re.match(r"for\s+(\S+)\s+(.*)$", args.strip(), re.IGNORECASE | re.DOTALL)
-    if match and _ISO_DAY.fullmatch(match[1]):
-        return AgendaAdd(clean_text(match[2]), parse_day(match[1], "meeting date"))
+    match = re.match(r"for\s+(\S+)(?:\s+(.*))?$", args.strip(), re.IGNORECASE | re.DOTALL)
+    if match and re.fullmatch(r"[\d/.-]+", match[1]):
+        return AgendaAdd(clean_text(match[2] or ""), parse_day(match[1], "meeting date"))
     return AgendaAdd(clean_text(args))
 
 
@@ -311,11 +322,12 @@ def _action_assign(args: str) -> ActionAssign:
 def _agenda_move(args: str) -> AgendaMove:
     item_id, rest = _split_id(args)
     position = rest.strip().removeprefix("to ").strip()
-    if not position.isdigit() or int(position) == 0:
+    number = _count(position)
+    if number is None:
         raise ArgError(
             f"expected a position like 1 (the top), got {quoted(position) if position else 'nothing'}"
         )
-    return AgendaMove(item_id, int(position))
+    return AgendaMove(item_id, number)
 
 
 def _id_and_text(args: str) -> tuple[int, str]:
@@ -340,13 +352,15 @@ def _optional_day(args: str) -> date | None:
 def _meeting_move(args: str) -> MeetingMove:
     token = " ".join(args.split())
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}", token):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}", token):
             raise ValueError
-        return MeetingMove(datetime.strptime(token, "%Y-%m-%d %H:%M"))  # noqa: DTZ007 - local wall time
+        when = datetime.strptime(token, "%Y-%m-%d %H:%M")  # noqa: DTZ007 - local wall time
     except ValueError:
         raise ArgError(
             f"expected the new date and time as YYYY-MM-DD HH:MM, got {quoted(token) if token else 'nothing'}"
         ) from None
+    parse_day(token.split()[0])  # within the range of dates that make sense
+    return MeetingMove(when)
 
 
 # --- the registry ------------------------------------------------------------------------------
@@ -554,8 +568,13 @@ def parse(text: str) -> Command:
             try:
                 return spec.build(rest)
             except ArgError as error:
+                if phrase in _GROUP_ALIASES and rest.strip():  # `agenda rmeove 3`: a mistyped subcommand
+                    break
                 raise ParseError(f"`{spec.name}`: {error}.", spec) from None
     raise _unknown(lowered)
+
+
+_GROUP_ALIASES = frozenset({"agenda", "meeting"})  # a group's name alone is also a command
 
 
 def _unknown(lowered: list[str]) -> ParseError:
@@ -564,10 +583,10 @@ def _unknown(lowered: list[str]) -> ParseError:
     close = difflib.get_close_matches(guess, names, n=1, cutoff=0.6) or difflib.get_close_matches(
         lowered[0], names, n=1, cutoff=0.6
     )
-    group = find(lowered[0])
-    if lowered[0] in ("action",) or (group and len(group) > 1 and not close):
-        choices = ", ".join(spec.name.split(maxsplit=1)[1] for spec in group if " " in spec.name)
-        return ParseError(f"`{lowered[0]}` needs one of: {choices}.", suggestion=close[0] if close else None)
+    group = [spec for spec in COMMANDS if spec.name.split()[0] == lowered[0]]
+    if len(group) > 1:  # `action`, `agenda`, `meeting`: a known group, an unknown subcommand
+        choices = ", ".join(spec.name.split(maxsplit=1)[1] for spec in group)
+        return ParseError(f"`{lowered[0]}` takes one of: {choices}.", suggestion=close[0] if close else None)
     return ParseError(
         f"I don't know the command {quoted(' '.join(lowered[:2]))}.", suggestion=close[0] if close else None
     )

@@ -76,7 +76,8 @@ def _action_facts(item: ActionItem, now: datetime | None) -> str:
         overdue = now is not None and item.is_open and item.due < now.date()
         facts.append(f"due {item.due.isoformat()}" + (" **overdue**" if overdue else ""))
     if item.closed_at is not None:
-        facts.append(f"closed {item.closed_at.date().isoformat()}")
+        closed = item.closed_at.astimezone(now.tzinfo) if now is not None else item.closed_at
+        facts.append(f"closed {closed.date().isoformat()}")
     return f"({', '.join(facts)})" if facts else ""
 
 
@@ -110,12 +111,18 @@ def _agenda(reply: AgendaView) -> str:
     return "\n".join([head, *agenda_lines(reply.items)])
 
 
-def action_lines(items: Iterable[ActionItem], now: datetime, *, ping: bool = False) -> list[str]:
-    """Actions grouped by owner (an action with two owners shows under each), owners in name order."""
+def action_lines(
+    items: Iterable[ActionItem], now: datetime, *, ping: bool = False, only: Person | None = None
+) -> list[str]:
+    """Actions grouped by owner (an action with two owners shows under each), owners in name order.
+
+    `now` is in the group's time zone, so "overdue" flips at local midnight; `only` keeps one owner.
+    """
     by_owner: dict[str, tuple[Person, list[ActionItem]]] = {}
     for item in items:
         for owner in item.owners:
-            by_owner.setdefault(owner.id, (owner, []))[1].append(item)
+            if only is None or owner.id == only.id:
+                by_owner.setdefault(owner.id, (owner, []))[1].append(item)
     lines: list[str] = []
     for owner, owned in sorted(by_owner.values(), key=lambda pair: pair[0].name.lower()):
         lines.append(f"- {mention(owner, ping=ping)}")
@@ -124,10 +131,12 @@ def action_lines(items: Iterable[ActionItem], now: datetime, *, ping: bool = Fal
 
 
 def _actions(reply: ActionsView) -> str:
-    title = reply.title + (f" {mention(reply.person)}" if reply.person else "")
+    title = f"**{reply.title}**" + (f" of {mention(reply.person)}" if reply.person else "")
     if not reply.items:
-        return f"**{title}**: none."
-    return "\n".join([f"**{title}** ({len(reply.items)})", *action_lines(reply.items, reply.now)])
+        return f"{title}: none."
+    return "\n".join(
+        [f"{title} ({len(reply.items)})", *action_lines(reply.items, reply.now, only=reply.only)]
+    )
 
 
 def _help(reply: HelpView) -> str:

@@ -61,9 +61,9 @@ class AgendaView:
 class ActionsView:
     title: str
     items: tuple[ActionItem, ...]
-    now: datetime
-    show_closed: bool = False
+    now: datetime  # in the group's time zone
     person: Person | None = None  # whose actions, when not the asker's
+    only: Person | None = None  # show only this owner's group
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ __all__ = [
     "humanize_delta",
     "meeting_on",
     "meetings",
+    "meets_within",
     "next_meeting",
     "next_wakeup",
     "parse_durations",
@@ -418,6 +419,13 @@ def _slots(schedule: Schedule) -> Iterator[datetime]:
         if last is None or slot > last:
             last = slot
             yield slot
+
+
+def meets_within(schedule: Schedule, years: int) -> bool:
+    """Whether the rule gives a meeting within `years` of the first one (an impossible rule gives none,
+    and searching it unbounded would take dateutil seconds, up to the year 9999)."""
+    start = schedule.first_meeting
+    return bool(_schedule_rule(schedule).between(start, start.replace(year=start.year + years), inc=True))
 
 
 def _is_slot(schedule: Schedule, instant: datetime) -> bool:

@@ -29,6 +29,12 @@ HANDLED_KEPT = 2000  # handled message ids remembered for de-duplication
 PRUNE_EVERY = 500  # handled messages between prunings
 
 
+def _newest_first(key: str) -> tuple[int, int]:
+    """Sort key for handled keys: message ids newest first, then other events (reactions: `r<id>-...`)."""
+    digits = key.lstrip("r").split("-")[0]
+    return (0 if key.isdigit() else 1, -int(digits) if digits.isdigit() else 0)
+
+
 def _record_key(stream: str, kind: str, item_id: int) -> str:
     return f"{stream}/{kind}/{item_id}"
 
@@ -74,7 +80,7 @@ class Store:
         before: Group,
         after: Group,
         *,
-        message_id: int | None = None,
+        message_id: int | str | None = None,
         effect: Mapping[str, Any] | None = None,
     ) -> None:
         """Write what changed from `before` to `after`, and the handled message, all or nothing."""
@@ -100,19 +106,21 @@ class Store:
 
     # --- handled messages -----------------------------------------------------------------------
 
-    def handled(self, message_id: int) -> dict[str, Any] | None:
+    def handled(self, message_id: int | str) -> dict[str, Any] | None:
         """What handling this message did, if it was handled."""
         return self._db.get("handled", str(message_id))
 
-    def mark_handled(self, message_id: int, effect: Mapping[str, Any]) -> None:
+    def mark_handled(self, message_id: int | str, effect: Mapping[str, Any]) -> None:
         """Record a message that changed nothing (a listing, an error), so it isn't answered twice."""
         with self._db.transaction() as txn:
             self._mark_handled(txn, message_id, effect)
 
-    def _mark_handled(self, txn: Transaction, message_id: int, effect: Mapping[str, Any]) -> None:
+    def _mark_handled(self, txn: Transaction, message_id: int | str, effect: Mapping[str, Any]) -> None:
+        """Save what handling a message did; a str key is another event (a reaction), not a message."""
         txn.put("handled", str(message_id), dict(effect))
         cursor = txn.get("cursor", "messages") or {"last": 0, "since_pruned": 0}
-        cursor = {**cursor, "last": max(message_id, cursor["last"])}
+        if isinstance(message_id, int):
+            cursor = {**cursor, "last": max(message_id, cursor["last"])}
         cursor["since_pruned"] = cursor.get("since_pruned", 0) + 1
         if cursor["since_pruned"] >= PRUNE_EVERY:
             self._prune_handled(txn)
@@ -127,10 +135,10 @@ class Store:
         queue holds minutes of events), so older ids need not be kept.
         """
         handled = txn.all("handled")
-        newest = sorted((int(key) for key in handled), reverse=True)
-        for message_id in newest[HANDLED_KEPT:]:
-            if handled[str(message_id)].get("sent") is not False:
-                txn.delete("handled", str(message_id))
+        newest = sorted(handled, key=_newest_first)
+        for key in newest[HANDLED_KEPT:]:
+            if handled[key].get("sent") is not False:
+                txn.delete("handled", key)
 
     def last_handled(self) -> int | None:
         cursor = self._db.get("cursor", "messages")
@@ -142,12 +150,12 @@ class Store:
             if txn.get("cursor", "messages") is None:
                 txn.put("cursor", "messages", {"last": message_id})
 
-    def unsent_replies(self) -> dict[int, dict[str, Any]]:
-        """Handled messages whose reply is not known to be sent, oldest first."""
-        pending = {int(key): doc for key, doc in self._db.all("handled").items() if doc.get("sent") is False}
-        return dict(sorted(pending.items()))
+    def unsent_replies(self) -> dict[str, dict[str, Any]]:
+        """Handled messages (and reactions) whose reply is not known to be sent, oldest first."""
+        pending = {key: doc for key, doc in self._db.all("handled").items() if doc.get("sent") is False}
+        return dict(sorted(pending.items(), key=lambda item: _newest_first(item[0]), reverse=True))
 
-    def reply_sent(self, message_id: int, reply_ids: list[int]) -> None:
+    def reply_sent(self, message_id: int | str, reply_ids: list[int]) -> None:
         """The reply to `message_id` is posted as `reply_ids`; remember which record each is about."""
         with self._db.transaction() as txn:
             doc = txn.get("handled", str(message_id))
@@ -197,6 +205,10 @@ class Store:
     def reminder_dropped(self, stream: str, key: Key) -> None:
         """A reminder that was being sent when the bot stopped, not to be sent any more."""
         self._change_reminder(stream, key, state="dropped")
+
+    def reminder_superseded(self, stream: str, key: Key) -> None:
+        """A reminder that was being sent but had not gone out, now that a later one of its meeting is due."""
+        self._change_reminder(stream, key, state=SUPERSEDED)
 
     def reminder_shown(self, stream: str, key: Key, shown: Snapshot) -> None:
         """The reminder's message was edited and now shows `shown`."""

@@ -19,10 +19,11 @@ from storage.store import Store
 
 __all__ = ["ShellChairs", "ShellOutput", "TerminalOutbox", "run_shell", "shell_bot"]
 
-_BOT_MENTION = re.compile(r"^\s*@_?\*\*wgbot(?:\|\d+)?\*\*\s*|^\s*@wgbot\b\s*", re.IGNORECASE)
+_BOT_MENTION = re.compile(r"^\s*(?:@_?\*\*wgbot(?:\|\d+)?\*\*|@wgbot\b)[\s:,]*", re.IGNORECASE)
 
 
-def shell_person(name: str) -> Person:
+def shell_person(name: str, user_id: str | None = None) -> Person:
+    """In the shell a name stands in for a user id (a `|id` in a mention is ignored)."""
     return Person(name, name)
 
 
@@ -125,7 +126,7 @@ def run_shell(
         text = _BOT_MENTION.sub("", line.strip())
         if not text:
             continue
-        if text.startswith("/as"):
+        if text == "/as" or text.startswith("/as "):
             name = " ".join(text[3:].split())
             if name:
                 sender = shell_person(name)

@@ -59,10 +59,24 @@ class Directory:
         name = self.users.get(user_id, {}).get("full_name") or fallback_name or f"user {user_id}"
         return Person(str(user_id), str(name))
 
+    def lookup(self, name: str, user_id: str | None) -> Person | None:
+        """The person a mention names: by id when it has one (`@**Name|id**`), else by full name.
+
+        Bots, deactivated users and unknown ids are nobody, so they can't own actions.
+        """
+        if user_id is None:
+            return self.by_name(name)
+        user = self.users.get(int(user_id))
+        if user is None or user.get("is_bot") or not user.get("is_active", True):
+            return None
+        return self.person(int(user_id))
+
     def by_name(self, name: str) -> Person | None:
         """The one active person with this full name (None if nobody, or several: Zulip then adds |id)."""
         found = [
-            uid for uid, u in self.users.items() if u.get("full_name") == name and u.get("is_active", True)
+            uid
+            for uid, u in self.users.items()
+            if u.get("full_name") == name and u.get("is_active", True) and not u.get("is_bot")
         ]
         return self.person(found[0]) if len(found) == 1 else None
 
@@ -100,7 +114,11 @@ class Directory:
 
 
 def split_message(text: str, limit: int) -> list[str]:
-    """Split a reply at line breaks into messages of at most `limit` characters."""
+    """Split a reply at line breaks into messages of at most `limit` characters.
+
+    Parts carry no blank lines at either end and no trailing spaces, as Zulip stores them: a part
+    must read back exactly as sent, or the look-before-resending check would miss it.
+    """
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -118,7 +136,8 @@ def split_message(text: str, limit: int) -> list[str]:
             current = candidate
     if current or not chunks:
         chunks.append(current)
-    return chunks
+    parts = [chunk.strip("\n").rstrip() for chunk in chunks]
+    return [part for part in parts if part] or [text.strip() or "(empty)"]
 
 
 def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -174,6 +193,7 @@ class ZulipRunner:
         self.on_register: list[Callable[[ServerSettings], None]] = []
         self.replies_waiting = False  # a reply failed to go out: try again after the next poll
         self.needs_catch_up = False  # a new event queue: fetch what arrived before it
+        self.registered_once = False
         self._mention = re.compile(
             rf"^\s*@_?\*\*{re.escape(self.me_name)}(?:\|{self.me_id})?\*\*[\s:,]*", re.IGNORECASE
         )
@@ -223,9 +243,7 @@ class ZulipRunner:
         self.queue_id = str(answer["queue_id"])
         self.last_event_id = int(answer["last_event_id"])
         self.needs_catch_up = True
-        limit = (
-            answer.get("realm_message_content_edit_limit_seconds") or None
-        )  # null (or 0, before 5.0): no limit
+        limit = answer.get("realm_message_content_edit_limit_seconds") or None  # null (0 before 5.0): none
         self.settings = ServerSettings(
             max_message_length=int(answer.get("max_message_length", 10000)),
             max_topic_length=int(answer.get("max_topic_length", 60)),
@@ -233,26 +251,36 @@ class ZulipRunner:
             feature_level=int(answer.get("zulip_feature_level", 0)),
         )
         self.directory.load(answer.get("realm_users", []))
-        self.directory.chair_ids = self.directory.resolve_chairs(self.bot.group_config.chairs)
+        try:
+            self.directory.chair_ids = self.directory.resolve_chairs(self.bot.group_config.chairs)
+        except StartupError:
+            if not self.registered_once:
+                raise  # at start-up, a chair that matches nobody is a configuration error
+            log.error("a configured chair no longer matches a user; keeping the chairs known before")
+        self.registered_once = True
         self.bot.store.start_cursor(int(answer.get("max_message_id", 0)))
         for listener in self.on_register:
             listener(self.settings)
         log.info("registered event queue %s", self.queue_id)
 
     def catch_up(self) -> None:
-        """Handle, in order, every message addressed to the bot since the last one handled."""
+        """Handle every message addressed to the bot since the last one handled, in the order sent."""
+        start = self.bot.store.last_handled() or 0
+        missed: dict[int, Mapping[str, Any]] = {}
         for narrow in (
             [{"operator": "stream", "operand": self.stream["name"]}],
             [{"operator": "is", "operand": "private"}],
         ):
-            anchor = self.bot.store.last_handled() or 0
+            anchor = start
             while True:
                 answer = self.api.messages(narrow, anchor, after=100)
                 for message in answer["messages"]:
-                    self.on_message(message)
+                    missed[int(message["id"])] = message
                     anchor = max(anchor, int(message["id"]))
                 if answer.get("found_newest", True) or not answer["messages"]:
                     break
+        for message_id in sorted(missed):
+            self.on_message(missed[message_id])
 
     def poll(self) -> None:
         answer = self.api.call(
@@ -291,21 +319,24 @@ class ZulipRunner:
             match = self._mention.match(content)
             return content[match.end() :] if match else None
         match = self._mention.match(content)
-        return content[match.end() :] if match else content
+        if match:
+            return content[match.end() :]
+        return content if len(self._participants(message)) == 1 else None  # group DMs need the mention
+
+    def _participants(self, message: Mapping[str, Any]) -> list[int]:
+        """The people in a private conversation, other than the bot."""
+        return [int(u["id"]) for u in message["display_recipient"] if int(u["id"]) != self.me_id]
 
     def on_message(self, message: Mapping[str, Any]) -> None:
         text = self.addressed_text(message)
         message_id = int(message["id"])
         if text is None or self.bot.store.handled(message_id) is not None:
             return
+        reply_to: dict[str, Any] = {"after": message_id}
         if message["type"] == "stream":
-            reply_to: dict[str, Any] = {
-                "type": "stream",
-                "stream": self.stream["name"],
-                "topic": message["subject"],
-            }
+            reply_to |= {"type": "stream", "stream": self.stream["name"], "topic": message["subject"]}
         else:
-            reply_to = {"type": "private", "to": [int(message["sender_id"])]}
+            reply_to |= {"type": "private", "to": self._participants(message)}
         sender = self.directory.person(int(message["sender_id"]), str(message.get("sender_full_name", "")))
         try:
             self.bot.handle(Incoming(text, sender, message_id, reply_to))
@@ -325,13 +356,16 @@ class ZulipRunner:
         if about is None or about[0] != "action" or user_id == self.me_id:
             return
         post = self.bot.store.post(int(event["message_id"]))
-        reply_to = post["reply_to"] if post else {}
-        handled = self.bot.handle(Incoming(f"action done {about[1]}", self.directory.person(user_id)))
-        self._send(reply_to, handled.reply, after=int(event["message_id"]))
+        reply_to = {**(post["reply_to"] if post else {}), "after": int(event["message_id"])}
+        key = f"r{event['message_id']}-{user_id}-{event['emoji_name']}"  # saved and delivered like a command
+        if self.bot.store.handled(key) is not None:
+            return
+        self.bot.handle(Incoming(f"action done {about[1]}", self.directory.person(user_id), key, reply_to))
+        self.deliver(key)
 
     # --- replies -------------------------------------------------------------------------------
 
-    def deliver(self, message_id: int, *, tried: bool = False) -> None:
+    def deliver(self, message_id: int | str, *, tried: bool = False) -> None:
         """Send the saved reply to a handled message (once), then mark it sent.
 
         `tried`: an earlier attempt may have gone out, so look for it before sending again.
@@ -340,7 +374,8 @@ class ZulipRunner:
         if effect is None or effect.get("sent") is not False:
             return
         try:
-            ids = self._send(effect["reply_to"], effect["reply"], after=message_id, tried=tried)
+            reply_to = effect["reply_to"]
+            ids = self._send(reply_to, effect["reply"], after=int(reply_to.get("after", 0)), tried=tried)
         except SendFailed as error:
             log.error("reply to message %s not sent yet (%s); will try again", message_id, error)
             self.replies_waiting = True

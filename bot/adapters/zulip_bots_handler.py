@@ -6,12 +6,14 @@ saved and go out through wgbot's own client (never the framework's rate limiter,
 `sys.exit` after 20 messages in 5 seconds), 429s are waited out, 5xx never double-post, and at start
 the bot catches up on what arrived while it was down. What does not: the framework re-registers
 silently when Zulip drops its event queue, so messages in that gap wait until the next restart, and
-it delivers no reaction events, so closing by reaction needs `wgbot run`.
+it delivers no reaction events, so closing by reaction needs `wgbot run`; and no user events, so the
+list of people (names, administrators) is reloaded every ten minutes instead of kept current.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,6 +29,8 @@ from storage.store import Store
 __all__ = ["WgBotHandler", "__version__", "handler_class"]
 
 log = logging.getLogger(__name__)
+
+PEOPLE_REFRESH = 600.0  # seconds between reloads of the organisation's people
 
 
 class WgBotHandler:
@@ -49,10 +53,11 @@ class WgBotHandler:
         me, stream = check_startup(self.api, config.group)
         directory = Directory()
         self.bot = WgBot(
-            config, self.store, SystemClock(), is_chair=directory.is_chair, people=directory.by_name
+            config, self.store, SystemClock(), is_chair=directory.is_chair, people=directory.lookup
         )
         self.runner = ZulipRunner(self.bot, self.api, me, stream, directory)
         self.runner.register()  # server limits, people, chairs; then catch up on what came while down
+        self.people_loaded = time.monotonic()
         self.runner.catch_up()
         self.runner.flush_replies()
         self.api.call("DELETE", "events", {"queue_id": self.runner.queue_id})  # the framework polls its own
@@ -65,7 +70,13 @@ class WgBotHandler:
     def handle_message(self, message: dict[str, Any], bot_handler: Any) -> None:
         original = {**message, "content": message.get("full_content", message["content"])}
         try:
+            if time.monotonic() - self.people_loaded > PEOPLE_REFRESH:  # no realm_user events in this mode
+                self.runner.directory.load(self.api.call("GET", "users")["members"])
+                self.people_loaded = time.monotonic()
             self.runner.on_message(original)
+            if self.runner.replies_waiting:  # a reply that failed earlier: this mode has no loop of ours
+                self.runner.replies_waiting = False
+                self.runner.flush_replies()
         except Exception:
             log.exception("failed to handle message %s", message.get("id"))
 

@@ -125,3 +125,27 @@ def test_a_foreign_data_file_is_left_as_found(tmp_path: Path) -> None:
     result = wgbot("shell", stdin="agenda add x\n", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert (tmp_path / "wgbot.json").read_text(encoding="utf-8") == '{"users": [1, 2, 3]}'
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("topic = m {date.year}", "topic = 'm {date.year}' is not valid"),
+        (  # possible by its parts, never by their sum: dateutil would search up to the year 9999
+            "first_meeting = 2020-12-01 16:00\nrecurrence = FREQ=DAILY;BYYEARDAY=366;BYMONTH=1",
+            "gives no meeting in the ten years",
+        ),
+    ],
+)
+def test_review_config_values_that_used_to_crash_or_hang(tmp_path: Path, line: str, expected: str) -> None:
+    path = tmp_path / "bad.conf"
+    path.write_text(f"[wgbot]\n{line}\n", encoding="utf-8")
+    result = wgbot("shell", "--bot-config", str(path), stdin="meeting\n", cwd=tmp_path)
+    assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_review_shell_mention_with_colon_and_as_switch(tmp_path: Path) -> None:
+    result = wgbot("shell", "--as", "Ana", stdin="@**wgbot**: agenda\n/ask me\n/as\n", cwd=tmp_path)
+    assert "The agenda is empty so far." in result.stdout
+    assert "I don't know the command `/ask me`" in result.stdout
+    assert "(usage: /as NAME)" in result.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.adapters.zulip_harness import Org
@@ -127,3 +128,38 @@ def test_runs_under_zulip_run_bot_without_its_rate_limit_exit(org: Org) -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_review_catch_up_handles_private_messages_sent_before_stream_ones(org: Org) -> None:
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** agenda add first")
+    org.wait_bot_messages(1)
+    org.kill_bot()
+    org.server.send_from_user(
+        org.people["Ernest"]["user_id"], to=org.bot["user_id"], content="agenda add from a PM"
+    )
+    org.say("Lorenz", "@**wgbot** agenda add from the stream")
+    org.start_bot()
+    contents = sorted(m["content"] for m in org.wait_bot_messages(3)[1:])
+    assert contents == ["Added agenda item #2: from a PM", "Added agenda item #3: from the stream"]
+
+
+def test_review_group_dms_need_the_mention_and_the_reply_goes_to_everyone(org: Org) -> None:
+    org.start_bot()
+    lorenz, ernest = org.people["Lorenz"]["user_id"], org.people["Ernest"]["user_id"]
+    group = [org.bot["user_id"], ernest]
+    org.server.send_from_user(lorenz, to=group, content="hey Ernest, lunch?")
+    org.server.send_from_user(lorenz, to=group, content="@**wgbot** agenda add lunch plans")
+    reply = org.wait_bot_messages(1)[0]
+    assert reply["content"] == "Added agenda item #1: lunch plans"
+    assert {u["id"] for u in reply["display_recipient"]} == {lorenz, ernest, org.bot["user_id"]}
+    time.sleep(0.5)
+    assert len(org.bot_messages()) == 1  # "lunch?" got no answer
+
+
+def test_review_owners_by_id_must_be_people_of_the_organisation(org: Org) -> None:
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** action add @**Ghost|999** haunt the meeting")
+    org.say("Lorenz", f"@**wgbot** action add @**wgbot|{org.bot['user_id']}** do it yourself")
+    replies = [m["content"] for m in org.wait_bot_messages(2)]
+    assert all("I don't know anyone called" in r for r in replies)

@@ -16,6 +16,7 @@ LORENZ = Person("5", "Lorenz")
 ERNEST = Person("7", "Ernest")
 CHAIR = Person("9", "Chris")
 PEOPLE = {p.name: p for p in (LORENZ, ERNEST, CHAIR)}
+IDS = {p.id: p for p in PEOPLE.values()}
 INFO = MeetingInfo("Rust ML WG Meeting", ZoneInfo("America/New_York"), "https://example.org/call")
 
 
@@ -35,7 +36,7 @@ class Chat:
             now=self.now,
             info=INFO,
             is_chair=who.id in self.chairs,
-            people=PEOPLE.get,
+            people=lambda name, user_id: PEOPLE.get(name) if user_id is None else IDS.get(user_id),
             schedule=self.schedule,
         )
         outcome = commands.apply(self.group, command, context)

@@ -93,8 +93,10 @@ def test_action_owner_must_be_known() -> None:
     reply = chat.reply("action add @**Nobody Here** something")
     assert isinstance(reply, Problem) and "don't know anyone called `Nobody Here`" in reply.message
     assert chat.group.actions == {}
-    assert chat.say("action add @**Someone|42** something").startswith(
-        "Added action #1 (for @_**Someone|42**"
+    reply = chat.reply("action add @**Someone|42** something")  # no user 42
+    assert isinstance(reply, Problem) and "don't know anyone called `Someone`" in reply.message
+    assert chat.say("action add @**Whatever|7** something").startswith(  # the id decides; the name is Zulip's
+        "Added action #1 (for @_**Ernest|7**"
     )
 
 
@@ -150,7 +152,7 @@ def test_undo_of_an_add_removes_softly_and_refuses_after_others_changed_it() -> 
     chat.say("action add @**Ernest** thing")
     chat.say("action done 1", ERNEST)
     reply = chat.reply("undo")  # Lorenz's last change is the add; Ernest changed it since
-    assert isinstance(reply, Problem) and "Ernest has changed #1 since" in reply.message
+    assert isinstance(reply, Problem) and "`Ernest` has changed #1 since" in reply.message
     chat.say("action add me other")
     assert chat.say("undo").startswith("Undid adding action #2")
     assert chat.group.actions[2].removed
@@ -196,3 +198,35 @@ def test_help_is_generated_from_the_grammar() -> None:
     assert "Who may: its author, its owners or a chair." in one
     reply = chat.reply("help acton add")
     assert isinstance(reply, Problem) and "Did you mean `help action add`?" in reply.message
+
+
+def test_review_a_move_that_changes_nothing_keeps_the_real_undo() -> None:
+    chat = Chat()
+    chat.say("agenda add one")
+    chat.say("agenda add two")
+    chat.say("agenda edit 1 changed")
+    assert chat.say("agenda move 2 2") == "#2 is already at position 2: two"
+    assert chat.say("undo") == "Undid editing agenda item #1: one"
+
+
+def test_review_listing_someones_actions_shows_only_theirs_with_the_title_outside_the_bold() -> None:
+    chat = Chat()
+    chat.say("action add @**Ernest** me shared")
+    chat.say("action add me mine alone")
+    text = chat.say("action list @**Ernest**")
+    assert text.splitlines() == [
+        "**Open actions** of @_**Ernest|7** (1)",
+        "- @_**Ernest|7**",
+        "    - #1 (new): shared",
+    ]
+    assert chat.say("action list mine").splitlines()[0] == "**Your open actions** (2)"
+    assert "Ernest" not in chat.say("action list mine")
+
+
+def test_review_overdue_flips_at_local_midnight() -> None:
+    chat = Chat()  # the group meets in New York
+    chat.say("action add me file the report due 2020-11-20")
+    chat.now = chat.now.replace(day=21, hour=3)  # 22:00 on the 20th in New York
+    assert "**overdue**" not in chat.say("actions")
+    chat.now = chat.now.replace(hour=6)  # 01:00 on the 21st in New York
+    assert "**overdue**" in chat.say("actions")

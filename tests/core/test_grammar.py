@@ -87,7 +87,7 @@ def test_parses(text: str, command: g.Command) -> None:
         ("action add me write due 2020-02-30", "due date must be a real date"),
         ("action list everyone", "expected `mine`, `all`"),
         ("action assign 7", "start with who owns it"),
-        ("action assign 7 @**A** and more", "unexpected `more` after the owners"),
+        ("action assign 7 @**A** and more", "unexpected `and more` after the owners"),
         ("meeting move tomorrow", "YYYY-MM-DD HH:MM"),
         ("meeting skip next week", "must be a real date"),
         ("undo everything", "takes nothing after it"),
@@ -113,7 +113,7 @@ def test_unknown_command_suggests_the_closest() -> None:
     with pytest.raises(g.ParseError) as raised:
         g.parse("action dun 3")
     assert raised.value.suggestion == "action done"
-    assert "needs one of: add, list, done" in raised.value.message
+    assert "takes one of: add, list, done" in raised.value.message
 
 
 def test_errors_quote_user_text_in_a_code_span_it_cannot_escape() -> None:
@@ -137,3 +137,41 @@ def test_find_groups_and_aliases() -> None:
     assert [s.name for s in g.find("action close")] == ["action done"]
     assert {s.name for s in g.find("meeting")} >= {"meeting next", "meeting skip"}
     assert g.find("nothing") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "agenda remove ¹",  # str.isdigit() says yes, int() says no
+        "agenda move 1 ٣",  # Arabic-Indic three
+        "agenda remove " + "1" * 5000,  # beyond int()'s digit limit
+        "meeting move 9999-12-31 23:59",  # overflows the time zone arithmetic
+        "agenda add for 9999-12-31 x",
+        "action add me x due 0001-01-01",
+    ],
+)
+def test_review_odd_numbers_and_far_dates_get_a_clear_error(text: str) -> None:
+    with pytest.raises(g.ParseError) as raised:
+        g.parse(text)
+    assert raised.value.spec is not None and raised.value.message
+
+
+def test_review_owner_separators_due_alone_and_date_without_text() -> None:
+    assert g.parse("action add me, and @**Ernest** x") == g.ActionAdd(
+        (g.Mention("me", is_me=True), g.Mention("Ernest")), "x"
+    )
+    with pytest.raises(g.ParseError, match="the text is missing"):
+        g.parse("action add me due 2020-12-01")
+    with pytest.raises(g.ParseError, match="the text is missing"):
+        g.parse("agenda add for 2020-12-15")
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [("agenda rmeove 3", "agenda remove"), ("meeting skp", "meeting skip"), ("agenda lsit", "agenda list")],
+)
+def test_review_a_mistyped_subcommand_is_named_with_the_closest(text: str, suggestion: str) -> None:
+    with pytest.raises(g.ParseError) as raised:
+        g.parse(text)
+    assert raised.value.suggestion == suggestion
+    assert "takes one of:" in raised.value.message
