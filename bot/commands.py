@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from bot import grammar as g
 from bot import schedule as sched
-from bot.model import ActionItem, AgendaItem, Calendar, Group, Person, Record, UndoEntry
+from bot.model import ActionItem, AgendaItem, Calendar, Group, Person, Record, UndoEntry, changed
 from bot.replies import (
     Ack,
     ActionsView,
@@ -45,7 +45,6 @@ class Context:
 class Outcome:
     group: Group
     reply: Reply
-    changed: tuple[Record, ...] = field(default=())
 
 
 class Refusal(Exception):
@@ -147,8 +146,8 @@ def _commit(group: Group, ctx: Context, summary: str, after: tuple[Record, ...],
     """Put the changed records in place and remember them for the actor's `undo`."""
     before = tuple(group.record(r.kind, r.id) for r in after)
     entry = UndoEntry(summary, before, after)
-    changed = replace(group.with_records(after), undo={**group.undo, ctx.actor.id: entry})
-    return Outcome(changed, reply, after)
+    updated = replace(group.with_records(after), undo={**group.undo, ctx.actor.id: entry})
+    return Outcome(updated, reply)
 
 
 _VERBS = {  # history word -> (may-verb, reply verb, undo summary verb)
@@ -167,10 +166,10 @@ def _change(
     """One item changed by its author, an owner or a chair: history line, undo entry, acknowledgement."""
     may, done, doing = _VERBS[what]
     _may_change(item, ctx, may)
-    changed = item.changed(what, ctx.actor, ctx.now, detail, **fields)
+    updated = changed(item, what, ctx.actor, ctx.now, detail, **fields)
     label = f"{'agenda item' if item.kind == 'agenda' else 'action'} #{item.id}"
     note = " (`undo` brings it back)" if what == "removed" else ""
-    return _commit(group, ctx, f"{doing} {label}", (changed,), Ack(f"{done} {label}{note}", changed))
+    return _commit(group, ctx, f"{doing} {label}", (updated,), Ack(f"{done} {label}{note}", updated))
 
 
 # --- agenda ------------------------------------------------------------------------------------
@@ -194,7 +193,7 @@ def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
         slot = upcoming.slot if upcoming else None
     position = max((i.position for i in group.agenda.values()), default=0) + 1
     item = AgendaItem(group.next_agenda_id, cmd.text, ctx.actor, ctx.now, position, meeting=slot)
-    item = item.changed("created", ctx.actor, ctx.now)
+    item = changed(item, "created", ctx.actor, ctx.now)
     outcome = _commit(
         group, ctx, f"adding agenda item #{item.id}", (item,), Ack(f"Added agenda item #{item.id}", item)
     )
@@ -235,7 +234,7 @@ def _agenda_move(group: Group, cmd: g.AgendaMove, ctx: Context) -> Outcome:
     target = min(cmd.position, len(positions))
     listed.insert(target - 1, item)
     moved = tuple(
-        i.changed("moved", ctx.actor, ctx.now, f"to position {n}", position=position)
+        changed(i, "moved", ctx.actor, ctx.now, f"to position {n}", position=position)
         for n, (i, position) in enumerate(zip(listed, positions, strict=True), start=1)
         if i.position != position
     )
@@ -254,7 +253,7 @@ def _agenda_move(group: Group, cmd: g.AgendaMove, ctx: Context) -> Outcome:
 def _action_add(group: Group, cmd: g.ActionAdd, ctx: Context) -> Outcome:
     owners = _owners(cmd.owners, ctx)
     item = ActionItem(group.next_action_id, cmd.text, owners, ctx.actor, ctx.now, due=cmd.due)
-    item = item.changed("created", ctx.actor, ctx.now)
+    item = changed(item, "created", ctx.actor, ctx.now)
     outcome = _commit(group, ctx, f"adding action #{item.id}", (item,), Ack(f"Added action #{item.id}", item))
     return replace(outcome, group=replace(outcome.group, next_action_id=item.id + 1))
 
@@ -319,15 +318,13 @@ def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:
             who = current.history[-1].by.name if current and current.history else "someone"
             raise Refusal(f"Can't undo {entry.summary}: {g.quoted(who)} has changed #{after.id} since.")
         if before is None:
-            restored.append(after.changed("undone", ctx.actor, ctx.now, entry.summary, removed=True))
+            restored.append(changed(after, "undone", ctx.actor, ctx.now, entry.summary, removed=True))
         else:
             restored.append(
-                replace(before, history=after.history).changed("undone", ctx.actor, ctx.now, entry.summary)
+                changed(replace(before, history=after.history), "undone", ctx.actor, ctx.now, entry.summary)
             )
-    changed = replace(group.with_records(tuple(restored)), undo=undo)
-    return Outcome(
-        changed, Ack(f"Undid {entry.summary}", restored[0] if len(restored) == 1 else None), tuple(restored)
-    )
+    updated = replace(group.with_records(tuple(restored)), undo=undo)
+    return Outcome(updated, Ack(f"Undid {entry.summary}", restored[0] if len(restored) == 1 else None))
 
 
 def _help(group: Group, cmd: g.Help, ctx: Context) -> Outcome:
@@ -381,8 +378,8 @@ def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool) -> sch
 def _calendar_change(group: Group, ctx: Context, summary: str, calendar: Calendar, reply: str) -> Outcome:
     """A skip or move, remembered for the chair's `undo`."""
     entry = UndoEntry(summary, (), (), calendar_before=group.calendar, calendar_after=calendar)
-    changed = replace(group.with_calendar(calendar), undo={**group.undo, ctx.actor.id: entry})
-    return Outcome(changed, Ack(reply))
+    updated = replace(group.with_calendar(calendar), undo={**group.undo, ctx.actor.id: entry})
+    return Outcome(updated, Ack(reply))
 
 
 def _meeting_skip(group: Group, cmd: g.MeetingSkip, ctx: Context) -> Outcome:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 __all__ = [
     "ActionItem",
@@ -19,6 +20,7 @@ __all__ = [
     "Person",
     "Record",
     "UndoEntry",
+    "changed",
 ]
 
 
@@ -54,9 +56,6 @@ class AgendaItem:
 
     kind = "agenda"
 
-    def changed(self, what: str, by: Person, at: datetime, detail: str = "", **fields: object) -> AgendaItem:
-        return replace(self, history=(*self.history, Change(what, by, at, detail)), **fields)  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class ActionItem:
@@ -79,11 +78,14 @@ class ActionItem:
     def age(self, now: datetime) -> timedelta:
         return now - self.created_at
 
-    def changed(self, what: str, by: Person, at: datetime, detail: str = "", **fields: object) -> ActionItem:
-        return replace(self, history=(*self.history, Change(what, by, at, detail)), **fields)  # type: ignore[arg-type]
-
 
 Record = AgendaItem | ActionItem
+R = TypeVar("R", bound=AgendaItem | ActionItem)
+
+
+def changed(record: R, what: str, by: Person, at: datetime, detail: str = "", **fields: Any) -> R:
+    """The record with `fields` replaced and a line added to its history."""
+    return replace(record, history=(*record.history, Change(what, by, at, detail)), **fields)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,5 @@ def run_shell(
             else:
                 out.block("(usage: /as NAME)")
             continue
-        with bot.lock:
-            handled = bot.handle(Incoming(text, sender))
+        handled = bot.handle(Incoming(text, sender))
         out.block(handled.reply + "\n")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,7 +190,6 @@ class ZulipRunner:
         self.queue_id: str | None = None
         self.last_event_id = -1
         self.stopping = threading.Event()
-        self.on_register: list[Callable[[ServerSettings], None]] = []
         self.replies_waiting = False  # a reply failed to go out: try again after the next poll
         self.needs_catch_up = False  # a new event queue: fetch what arrived before it
         self.registered_once = False
@@ -259,8 +258,6 @@ class ZulipRunner:
             log.error("a configured chair no longer matches a user; keeping the chairs known before")
         self.registered_once = True
         self.bot.store.start_cursor(int(answer.get("max_message_id", 0)))
-        for listener in self.on_register:
-            listener(self.settings)
         log.info("registered event queue %s", self.queue_id)
 
     def catch_up(self) -> None:
