@@ -3,14 +3,16 @@
 A reminder is keyed by ``(meeting slot, offset)``. `plan` looks at the group, the schedule and the
 reminders already stored (`Posted`) and says which reminders to post now (`Draft`) and which posted
 ones no longer show the current state (`Refresh`). The scheduler (`bot.adapters.scheduler`) does the
-I/O. Whether a posted reminder is stale is decided on a `Snapshot` of what it shows (meeting info,
-agenda, open actions) without anything that changes with the clock (an action's age), so time passing
-alone never causes an edit.
+I/O. Every post fits in one Zulip message (`limit`, the server's `max_message_length`): a longer one
+would be truncated by the server, and then never found again by its exact content after a crash, so it
+is cut here, at a line, with a last line saying what was left out. Whether a posted reminder is
+stale is decided on a `Snapshot` of what it shows (meeting info, agenda, open actions) without
+anything that changes with the clock (an action's age), so time passing alone never causes an edit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,9 +33,11 @@ from bot.replies import MeetingInfo
 
 __all__ = [
     "DROPPED",
+    "MESSAGE_LIMIT",
     "SENDING",
     "SENT",
     "SUPERSEDED",
+    "TOPIC_LIMIT",
     "Draft",
     "Key",
     "Plan",
@@ -52,10 +56,13 @@ Key = tuple[datetime, timedelta]  # (meeting slot, offset before the meeting)
 
 SENDING = "sending"  # stored with its content before the post; the post may or may not have gone out
 SENT = "sent"  # posted, with its Zulip message id
-SUPERSEDED = "superseded"  # missed while down; a later offset of the same meeting was posted instead
-DROPPED = "dropped"  # was being sent when the bot stopped, and the meeting had started by the restart
+SUPERSEDED = "superseded"  # missed (or not sent) while down; a later offset of the meeting was due instead
+DROPPED = "dropped"  # not sent: its meeting had started by the restart, or posting it kept failing
 
-TOPIC_LIMIT = 60  # Zulip's longest topic; a longer one would be cut by the server and never found again
+# Zulip's defaults for `max_message_length` and `max_topic_length`; the scheduler passes the server's
+# own. A longer post or topic would be cut by the server and then never found again by its text.
+MESSAGE_LIMIT = 10000
+TOPIC_LIMIT = 60
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,58 @@ def _meeting_block(info: MeetingInfo, meeting: sched.Meeting) -> list[str]:
     return [*lines, *meeting_lines(meeting, info)]
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _more(noun: str, hint: str) -> Callable[[int], str]:
+    """The last line of a cut list: how many `noun`s were left out, and where to see them all."""
+    return lambda count: f"… and {count} more {noun}{'' if count == 1 else 's'}: {hint}"
+
+
+def _fit(
+    before: str,
+    lines: Sequence[str],
+    keys: Sequence[int | None],
+    more: Callable[[int], str],
+    after: str,
+    limit: int,
+) -> str | None:
+    """`before`, then as many whole `lines` as fit, a last line `more(n)`, then `after`, in `limit`.
+
+    `keys` names what each line shows (None for a heading, which is not left hanging at the end);
+    `n` counts the distinct keys of the lines left out. None if not even `before` and `after` fit.
+    """
+    room = limit - len(before) - len(after) - 1 - len(more(len({k for k in keys if k is not None})))
+    if room < 0:
+        return None
+    kept = 0
+    while kept < len(lines) and len(lines[kept]) + 1 <= room:
+        room -= len(lines[kept]) + 1
+        kept += 1
+    if kept == len(lines):
+        return before + "".join(f"\n{line}" for line in lines) + after
+    while kept and keys[kept - 1] is None:
+        kept -= 1
+    left_out = {k for k in keys[kept:] if k is not None}
+    return before + "".join(f"\n{line}" for line in lines[:kept]) + f"\n{more(len(left_out))}" + after
+
+
+_CUT = "… cut to fit Zulip's longest message"
+
+
+def _cut(text: str, limit: int) -> str:
+    """The last resort: `text` cut at a line (or within one, if it is that long) to `limit`."""
+    if len(text) <= limit:
+        return text
+    if limit < len(_CUT) + 2:
+        return text[:limit].rstrip()
+    head = text[: limit - len(_CUT) - 1]
+    if "\n" in head:
+        head = head[: head.rindex("\n")]
+    return f"{head.rstrip()}\n{_CUT}"
+
+
 def reminder_post(
     info: MeetingInfo,
     meeting: sched.Meeting,
@@ -148,15 +207,22 @@ def reminder_post(
     now: datetime,
     *,
     ping: bool,
+    limit: int = MESSAGE_LIMIT,
 ) -> str:
     """A reminder in the WG's notes format: Meeting Info, Agenda (in order), Actions (by owner).
 
     The first line says how soon the meeting starts, so two reminders never read the same. Owners
     are pinged only with `ping` (the last reminder before the meeting); all user text is silenced.
+    Longer than `limit`, the actions are cut at a line, then if need be the agenda, each with a
+    last line saying how many were left out and which command lists them all: still one message,
+    which can be edited and found again.
     """
+    agenda = list(agenda)
+    actions = list(actions)
     title, *info_lines = _meeting_block(info, meeting)
     title += f" starts {sched.humanize_delta(meeting.starts_at - now)}."
     agenda_block = agenda_lines(agenda)
+    agenda_ids: list[int | None] = [item.id for item in agenda]
     if not agenda_block:
         agenda_block = [EMPTY_AGENDA]
         if not meeting.skipped:
@@ -171,13 +237,37 @@ def reminder_post(
         ["**Agenda**", *agenda_block],
         ["**Actions**", *action_block],
     ]
-    return "\n\n".join("\n".join(block) for block in blocks)
+    text = "\n\n".join("\n".join(block) for block in blocks)
+    if len(text) <= limit:
+        return text
+    if actions:  # an action's line is the same under each of its owners; the others are owner lines
+        ids = {line: item.id for item in actions for line in action_lines([item], now, ping=ping)[1::2]}
+        before = "\n\n".join("\n".join(block) for block in blocks[:3]) + "\n\n**Actions**"
+        more_actions = _more("action", "`actions` lists them all")
+        fitted = _fit(before, action_block, [ids.get(line) for line in action_block], more_actions, "", limit)
+        if fitted is not None:
+            return fitted
+    if agenda:  # too long even without the actions: the agenda is cut too, and the actions counted
+        n = len(actions)
+        summary = f"{_plural(n, 'open action')}: `actions` lists them all" if n else "No open actions."
+        after = f"\n\n**Actions**\n{summary}"
+        more_items = _more("agenda item", "`agenda` lists them all")
+        before = "\n\n".join("\n".join(block) for block in blocks[:2]) + "\n\n**Agenda**"
+        fitted = _fit(before, agenda_block, agenda_ids, more_items, after, limit)
+        if fitted is not None:
+            return fitted
+    return _cut(text, limit)
 
 
-def reminder_topic(topic_template: str, meeting: sched.Meeting, zone: ZoneInfo) -> str:
-    """The topic to post in: `{date}` is the meeting's local date, `{number}` its number (5 digits)."""
+def reminder_topic(
+    topic_template: str, meeting: sched.Meeting, zone: ZoneInfo, *, limit: int = TOPIC_LIMIT
+) -> str:
+    """The topic to post in: `{date}` is the meeting's local date, `{number}` its number (5 digits).
+
+    Longer than `limit` (the server's `max_topic_length`), it is cut, ending in "…".
+    """
     topic = topic_template.format(date=_local_day(meeting, zone), number=f"{meeting.number:05d}")
-    return topic if len(topic) <= TOPIC_LIMIT else topic[: TOPIC_LIMIT - 1] + "…"
+    return topic if len(topic) <= limit else topic[: limit - 1] + "…"
 
 
 def snapshot(
@@ -198,12 +288,15 @@ def update_post(
     after: Snapshot,
     *,
     closed: Collection[int] = (),
+    limit: int = MESSAGE_LIMIT,
 ) -> str:
     """A short follow-up saying what changed since the reminder (used when it can't be edited).
 
-    `closed` holds the ids of closed actions, to tell closed ones from removed ones.
+    `closed` holds the ids of closed actions, to tell closed ones from removed ones. Longer than
+    `limit`, it is cut at a line, with a last line saying how many changes were left out.
     """
-    lines = [f"**{meeting_title(meeting, info)}**: changes since the reminder above."]
+    title = f"**{meeting_title(meeting, info)}**: changes since the reminder above."
+    lines: list[str] = []
     if before.meeting != after.meeting:
         lines.append("- Now: " + "; ".join(after.meeting[1:]))
     was = dict(before.agenda)
@@ -226,7 +319,12 @@ def update_post(
         for item_id, line in before.actions
         if item_id not in is_open
     )
-    return "\n".join(lines)
+    text = "\n".join([title, *lines])
+    if len(text) <= limit:
+        return text
+    more = _more("change", "`agenda` and `actions` show them all")
+    fitted = _fit(title, lines, list(range(len(lines))), more, "", limit)
+    return _cut(text, limit) if fitted is None else fitted
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -259,7 +357,14 @@ def _latest_posts(posted: Iterable[Posted]) -> dict[datetime, Posted]:
 
 
 def plan(
-    group: Group, config: GroupConfig, info: MeetingInfo, posted: Mapping[Key, Posted], now: datetime
+    group: Group,
+    config: GroupConfig,
+    info: MeetingInfo,
+    posted: Mapping[Key, Posted],
+    now: datetime,
+    *,
+    max_message_length: int = MESSAGE_LIMIT,
+    max_topic_length: int = TOPIC_LIMIT,
 ) -> Plan:
     """Reminders to post at `now`, posted ones that are stale, and when to look again.
 
@@ -267,7 +372,8 @@ def plan(
     earlier missed ones are `superseded`); meetings that have started or are skipped get none. A
     moved meeting's unsent reminders fall due relative to its new start; a reminder already sent for
     its slot is refreshed (edited) to show the new time. Only the latest sent reminder of a meeting
-    that has not started is refreshed, and not while a newer one is due.
+    that has not started is refreshed, and not while a newer one is due. Posts and topics are cut
+    to the server's `max_message_length` and `max_topic_length`.
     """
     schedule = config.schedule
     if schedule is None:
@@ -283,8 +389,10 @@ def plan(
             Draft(
                 key=reminder.key,
                 meeting=meeting,
-                topic=reminder_topic(config.topic, meeting, config.timezone),
-                content=reminder_post(info, meeting, agenda, actions, now, ping=ping),
+                topic=reminder_topic(config.topic, meeting, config.timezone, limit=max_topic_length),
+                content=reminder_post(
+                    info, meeting, agenda, actions, now, ping=ping, limit=max_message_length
+                ),
                 shown=snapshot(info, meeting, agenda, actions),
                 ping=ping,
                 superseded=reminder.superseded,
@@ -303,7 +411,9 @@ def plan(
         agenda = commands.next_agenda(group, meeting)
         shown = snapshot(info, meeting, agenda, actions)
         if shown != old.shown:
-            content = reminder_post(info, meeting, agenda, actions, now, ping=old.ping)
-            update = update_post(info, meeting, old.shown, shown, closed=closed)
+            content = reminder_post(
+                info, meeting, agenda, actions, now, ping=old.ping, limit=max_message_length
+            )
+            update = update_post(info, meeting, old.shown, shown, closed=closed, limit=max_message_length)
             stale.append(Refresh(old, meeting, content, shown, update))
     return Plan(tuple(due), tuple(stale), wake)

@@ -8,7 +8,10 @@ Exactly once, across crashes and restarts: each `(meeting slot, offset)` reminde
 "sending" with its exact topic and content before it is posted, and as "sent" with the message id
 after. A "sending" one found at the next run (after a crash or a failed post) is looked for with
 `Outbox.find_post`: found, it is marked sent; not found, it is posted then (once), unless its meeting
-has started, then it is dropped. Update posts (below) follow the same protocol.
+has started (then it is dropped) or a later reminder of its meeting is due by now (then it is
+superseded, and only that later one is posted). Update posts (below) follow the same protocol. Posts
+and topics are cut to the server's `max_message_length` and `max_topic_length` (`bot.reminders`), so
+what is stored is exactly what Zulip shows, and can be found again.
 
 Missed while down: the latest due offset of a meeting that has not started is posted late, once,
 and the earlier ones are marked superseded; meetings that have started get nothing. Skipped meetings
@@ -18,7 +21,14 @@ already sent for its slot before the move is kept current like any other (edited
 Keeping current: until the meeting starts, the latest reminder of each meeting is edited whenever
 what it shows (meeting info, agenda, open actions) changes, `debounce` seconds after the last change
 reported by a listener. Past Zulip's edit window (`edit_window`, None for no limit), or when the server
-refuses the edit, a short update saying what changed is posted in the same topic instead (and logged).
+refuses the edit (for any reason), a short update saying what changed is posted in the same topic
+instead (and logged).
+
+Failures: each reminder is handled on its own, so one that fails does not hold up the others; the
+run then raises the first failure (the thread retries with a backoff). A reminder whose post, edit
+or update fails `GIVE_UP_AFTER` times in a row is given up, logged at ERROR: a reminder not yet
+posted is dropped; an edit or update is not tried again until what the reminder shows changes again.
+The counts are kept in memory: a restart tries again.
 
 Threads: the store and the outbox are not thread-safe. Loads and saves hold `WgBot.lock`; posting
 does not (commands go on meanwhile; a change made during a post is caught by the next run). The
@@ -29,14 +39,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot import commands, reminders
 from bot import schedule as sched
 from bot.app import WgBot
 from bot.model import Group
-from bot.ports import Outbox
-from bot.reminders import Draft, Key, Posted, Refresh
+from bot.ports import Outbox, SendFailed
+from bot.reminders import Draft, Key, Posted, Refresh, Snapshot
 
 __all__ = ["Scheduler"]
 
@@ -46,6 +58,7 @@ MAX_SLEEP = 60.0  # seconds; a guard against wall-clock jumps (suspend, NTP), no
 RETRY_FIRST = 5.0  # seconds before the first retry after a failure, doubling up to RETRY_MAX
 RETRY_MAX = 300.0
 DEBOUNCE_CAP = 5  # edit at the latest this many debounce periods after the first unhandled change
+GIVE_UP_AFTER = 5  # failed tries in a row of one reminder's post, edit or update before it is given up
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -69,11 +82,17 @@ class Scheduler:
         *,
         edit_window: timedelta | None,
         debounce: float = 3.0,
+        max_message_length: int = reminders.MESSAGE_LIMIT,
+        max_topic_length: int = reminders.TOPIC_LIMIT,
     ) -> None:
         self._bot = bot
         self._outbox = outbox
         self._clock = bot.clock
         self._edit_window = edit_window
+        self._max_message_length = max_message_length
+        self._max_topic_length = max_topic_length
+        self._failures: dict[Key, int] = {}  # failed tries in a row, by reminder
+        self._given_up: dict[Key, Snapshot] = {}  # edits given up, until the reminder should show more
         self._debounce = timedelta(seconds=debounce)
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -137,8 +156,9 @@ class Scheduler:
     def run_due(self) -> datetime | None:
         """Do what is due now: finish interrupted sends, post due reminders, refresh stale ones.
 
-        Returns when to run again (None: nothing is scheduled). Raises `SendFailed` when Zulip
-        fails; what was not done is stored as pending and done by a later run.
+        Returns when to run again (None: nothing is scheduled). Each reminder is handled on its own;
+        when one fails (`SendFailed`), the others are still done, then the first failure is raised.
+        What was not done is stored as pending and done by a later run, or given up.
         """
         config = self._bot.group_config
         if config.schedule is None:
@@ -151,6 +171,8 @@ class Scheduler:
             hold = None if seen is None else seen + self._debounce
             if hold is not None and self._dirty_since is not None:
                 hold = min(hold, self._dirty_since + self._debounce * DEBOUNCE_CAP)
+        errors: dict[Key, Exception] = {}  # this run's failures not given up
+        failed: set[Key] = set()
         group, posted = self._load(stream)
         pending = [p for p in posted.values() if p.state == reminders.SENDING or p.update is not None]
         if pending:
@@ -158,33 +180,126 @@ class Scheduler:
                 config.schedule, commands.overrides(group), now, {p.slot for p in pending}
             )
             claimed = {p.message_id for p in posted.values() if p.message_id is not None}
+            later = partial(self._later_due, config.schedule.reminders, now)
             for p in pending:
-                self._recover(stream, p, live.get(p.slot), now, claimed)
+                meeting = live.get(p.slot)
+                recover = partial(self._recover, stream, p, meeting, now, claimed, later(p, meeting))
+                self._attempt(p.key, recover, partial(self._give_up_pending, stream, p), errors, failed)
             group, posted = self._load(stream)
-        todo = reminders.plan(group, config, info, posted, now)
+        todo = reminders.plan(
+            group,
+            config,
+            info,
+            posted,
+            now,
+            max_message_length=self._max_message_length,
+            max_topic_length=self._max_topic_length,
+        )
         for draft in todo.due:
-            self._post(stream, draft, now)
+            post = partial(self._post, stream, draft, now)
+            self._attempt(draft.key, post, partial(self._drop, stream, draft.key), errors, failed)
         wake = todo.wake
         if todo.stale and hold is not None and now < hold:
-            return _earliest(wake, hold)
-        for refresh in todo.stale:
-            self._refresh(stream, refresh, now)
-        with self._changes:
-            if self._changed_at == seen:
-                self._changed_at = self._dirty_since = None
+            wake = _earliest(wake, hold)
+        else:
+            for refresh in todo.stale:
+                key = refresh.posted.key
+                if key in failed or self._given_up.get(key) == refresh.shown:
+                    continue  # tried and failed in this run already, or given up until it changes
+                refresh_it = partial(self._refresh, stream, refresh, now)
+                give_up = partial(self._give_up_refresh, stream, key, refresh.shown)
+                self._attempt(key, refresh_it, give_up, errors, failed)
+            with self._changes:
+                if self._changed_at == seen:
+                    self._changed_at = self._dirty_since = None
+        if errors:
+            raise next(iter(errors.values()))
         return wake
+
+    # --- failures, one reminder at a time --------------------------------------------------------
+
+    def _attempt(
+        self,
+        key: Key,
+        work: Callable[[], None],
+        give_up: Callable[[], str],
+        errors: dict[Key, Exception],
+        failed: set[Key],
+    ) -> None:
+        """Do one reminder's `work`; on a failure, count it, and at `GIVE_UP_AFTER` call `give_up`."""
+        try:
+            work()
+        except Exception as error:
+            failed.add(key)
+            tries = self._failures[key] = self._failures.get(key, 0) + 1
+            if tries < GIVE_UP_AFTER:
+                log.warning(
+                    "%s failed (%d of %d tries): %s",
+                    _describe(key),
+                    tries,
+                    GIVE_UP_AFTER,
+                    error,
+                    exc_info=not isinstance(error, SendFailed),
+                )
+                errors.setdefault(key, error)
+                return
+            del self._failures[key]
+            with self._bot.lock:
+                outcome = give_up()
+            log.error(
+                "gave up on %s after %d failed tries (the last: %s); %s",
+                _describe(key),
+                tries,
+                error,
+                outcome,
+                exc_info=not isinstance(error, SendFailed),
+            )
+        else:
+            self._failures.pop(key, None)
+
+    def _drop(self, stream: str, key: Key) -> str:
+        if key in self._bot.store.reminders(stream):
+            self._bot.store.reminder_dropped(stream, key)
+        return "it is dropped and will not be posted"
+
+    def _give_up_pending(self, stream: str, p: Posted) -> str:
+        if p.state == reminders.SENDING:
+            return self._drop(stream, p.key)
+        return self._give_up_refresh(stream, p.key, p.update_shown)
+
+    def _give_up_refresh(self, stream: str, key: Key, shown: Snapshot | None) -> str:
+        self._bot.store.reminder_updated(stream, key, sent=False)
+        if shown is not None:
+            self._given_up[key] = shown
+        return "its post does not show the latest changes; tried again at the next change"
+
+    @staticmethod
+    def _later_due(
+        offsets: tuple[timedelta, ...], now: datetime, p: Posted, meeting: sched.Meeting | None
+    ) -> bool:
+        """Whether a reminder of `meeting` later (closer to it) than `p` is due by now."""
+        return meeting is not None and any(
+            offset < p.offset and meeting.starts_at - offset <= now for offset in offsets
+        )
 
     def _load(self, stream: str) -> tuple[Group, dict[Key, Posted]]:
         with self._bot.lock:
             return self._bot.store.load(stream), self._bot.store.reminders(stream)
 
     def _recover(
-        self, stream: str, p: Posted, meeting: sched.Meeting | None, now: datetime, claimed: set[int]
+        self,
+        stream: str,
+        p: Posted,
+        meeting: sched.Meeting | None,
+        now: datetime,
+        claimed: set[int],
+        later_due: bool,
     ) -> None:
         """A post that may or may not have gone out: look for it before sending it (again).
 
         `find_post` gives the newest matching post; one that another reminder already stands for
-        is older than this one would be, so this one did not go out.
+        is older than this one would be, so this one did not go out. A reminder that did not go out
+        is not sent any more when a later one of its meeting is due (`later_due`): that one is.
         """
         store = self._bot.store
         wanted = meeting is not None and not meeting.skipped
@@ -194,6 +309,14 @@ class Scheduler:
                 found = None
             if found is not None:
                 log.info("%s had gone out as message %s", _describe(p.key), found)
+            elif wanted and later_due:
+                log.warning(
+                    "%s was not sent before a stop or failure; superseded by a later reminder due now",
+                    _describe(p.key),
+                )
+                with self._bot.lock:
+                    store.reminder_superseded(stream, p.key)
+                return
             elif wanted:
                 log.warning("%s was not sent before a stop or failure; sending it now", _describe(p.key))
                 found = self._outbox.post(stream, p.topic, p.content)
@@ -239,13 +362,21 @@ class Scheduler:
         store = self._bot.store
         assert p.message_id is not None and p.posted_at is not None
         if self._edit_window is None or now - p.posted_at < self._edit_window:
-            if self._outbox.edit(p.message_id, refresh.content):
+            try:
+                edited, reason = self._outbox.edit(p.message_id, refresh.content), "past the edit window"
+            except SendFailed as error:  # editing turned off, the message deleted, ...
+                edited, reason = False, str(error)
+            if edited:
                 with self._bot.lock:
                     store.reminder_shown(stream, p.key, refresh.shown)
+                self._given_up.pop(p.key, None)
                 log.info("edited %s (message %s) to show the current state", _describe(p.key), p.message_id)
                 return
             log.warning(
-                "Zulip refused to edit message %s (%s); posting an update", p.message_id, _describe(p.key)
+                "Zulip refused to edit message %s (%s): %s; posting an update",
+                p.message_id,
+                _describe(p.key),
+                reason,
             )
         else:
             log.warning(
@@ -256,4 +387,5 @@ class Scheduler:
         message_id = self._outbox.post(stream, p.topic, refresh.update)
         with self._bot.lock:
             store.reminder_updated(stream, p.key, sent=True)
+        self._given_up.pop(p.key, None)
         log.info("posted an update to %s as message %s", _describe(p.key), message_id)

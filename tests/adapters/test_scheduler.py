@@ -80,12 +80,20 @@ class FakeOutbox:
         self.fail = 0  # the next `fail` posts raise SendFailed
         self.crash: str | None = None  # "before" or "after" the next post reaches the server
         self.refuse_edits = False
+        self.edit_error: str | None = None  # edits raise SendFailed with this (not the edit window)
+        self.closed_topics: set[str] = set()  # posts to these topics raise SendFailed, always
+        self.max_length: int | None = None  # longer posts are truncated, as Zulip does
         self.changed = threading.Condition()
 
     def post(self, stream: str, topic: str, content: str) -> int:
         if self.fail:
             self.fail -= 1
             raise SendFailed("HTTP 502")
+        if topic in self.closed_topics:
+            raise SendFailed("You do not have permission to post in this topic.")
+        if self.max_length is not None and len(content) > self.max_length:
+            suffix = "\n[message truncated]"
+            content = content[: self.max_length - len(suffix)] + suffix
         crash, self.crash = self.crash, None
         if crash == "before":
             raise Crash
@@ -99,6 +107,8 @@ class FakeOutbox:
     def edit(self, message_id: int, content: str) -> bool:
         if self.refuse_edits:
             return False
+        if self.edit_error is not None:
+            raise SendFailed(self.edit_error)
         with self.changed:
             self.edits.append((message_id, content))
             self.changed.notify_all()
@@ -116,17 +126,27 @@ class FakeOutbox:
 class Env:
     """The bot as it runs: config, store on disk, WgBot and its scheduler; `restart` reopens them."""
 
-    def __init__(self, tmp_path: Path, now: datetime, edit_window: timedelta | None = None, **settings: str):
+    def __init__(
+        self,
+        tmp_path: Path,
+        now: datetime,
+        edit_window: timedelta | None = None,
+        limits: dict[str, int] | None = None,
+        **settings: str,
+    ):
         self.clock = FakeClock(now)
         self.outbox = FakeOutbox()
         self.edit_window = edit_window
+        self.limits = limits or {}  # max_message_length, max_topic_length for the Scheduler
         self.config = parse_config({**SETTINGS, **settings}, tmp_path)
         self._open()
 
     def _open(self) -> None:
         self.store = Store.open(self.config.database)
         self.bot = shell_bot(self.config, self.store, self.clock)
-        self.scheduler = Scheduler(self.bot, self.outbox, edit_window=self.edit_window, debounce=3.0)
+        self.scheduler = Scheduler(
+            self.bot, self.outbox, edit_window=self.edit_window, debounce=3.0, **self.limits
+        )
 
     def restart(self) -> None:
         self.store.close()
@@ -153,8 +173,13 @@ MakeEnv = Callable[..., Env]
 def make_env(tmp_path: Path) -> Iterator[MakeEnv]:
     made: list[Env] = []
 
-    def make(now: datetime, edit_window: timedelta | None = None, **settings: str) -> Env:
-        made.append(Env(tmp_path, now, edit_window, **settings))
+    def make(
+        now: datetime,
+        edit_window: timedelta | None = None,
+        limits: dict[str, int] | None = None,
+        **settings: str,
+    ) -> Env:
+        made.append(Env(tmp_path, now, edit_window, limits, **settings))
         return made[-1]
 
     yield make
@@ -421,6 +446,131 @@ def test_reminders_follow_the_meeting_across_the_dst_change(make_env: MakeEnv) -
     day_before, hour_before = env.outbox.posts
     for post in (day_before, hour_before):
         assert "Date: Tuesday 2021-03-16 16:00 EDT (<time:2021-03-16T20:00:00Z>)" in post.content
+
+
+@pytest.mark.parametrize("crash", ["before", "after"])
+def test_a_reminder_stuck_in_sending_gives_way_to_a_later_due_one(make_env: MakeEnv, crash: str) -> None:
+    env = make_env(START - DAY)
+    env.outbox.crash = crash
+    with pytest.raises(Crash):
+        env.run()
+    env.restart()  # back only after the 1h reminder is due
+    env.at(START - timedelta(minutes=30))
+    env.run()
+    stored = env.stored()
+    if crash == "before":  # the 1d one never went out: only the latest due one is posted
+        [post] = env.outbox.posts
+        assert post.content.startswith("**Rust ML WG Meeting 00015** starts in 30 minutes.")
+        assert stored[(START, DAY)].state == "superseded" and stored[(START, DAY)].message_id is None
+    else:  # it went out before the crash: marked sent as it is, not posted again
+        day, hour = env.outbox.posts
+        assert day.content.startswith("**Rust ML WG Meeting 00015** starts in 1 day.")
+        assert hour.content.startswith("**Rust ML WG Meeting 00015** starts in 30 minutes.")
+        assert (stored[(START, DAY)].state, stored[(START, DAY)].message_id) == ("sent", day.id)
+    assert (stored[(START, HOUR)].state, stored[(START, HOUR)].message_id) == (
+        "sent",
+        env.outbox.posts[-1].id,
+    )
+
+
+def test_an_edit_refused_for_another_reason_falls_back_to_an_update(
+    make_env: MakeEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = make_env(START - DAY)
+    env.run()
+    env.outbox.edit_error = "Your organization has turned off message editing"
+    env.say("agenda add Release of linfa v0.2")
+    env.clock.advance(seconds=3)
+    with caplog.at_level(logging.WARNING):
+        assert env.run() == START - HOUR
+    reminder, update = env.outbox.posts
+    assert update.topic == reminder.topic and "New on the agenda" in update.content
+    assert "turned off message editing" in caplog.text
+    assert env.run() == START - HOUR and len(env.outbox.posts) == 2
+
+
+def test_a_reminder_that_keeps_failing_blocks_no_other_and_is_given_up(
+    make_env: MakeEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = make_env(START - DAY)
+    later = START + 14 * DAY  # the next meeting: its 1d reminder was being sent to a topic since closed
+    env.store.reminder_sending("ml-wg", reminders.Posted(later, DAY, "sending", "closed", "**Old** text"))
+    env.outbox.closed_topics.add("closed")
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(SendFailed):
+            env.run()
+        [post] = env.outbox.posts  # posted in spite of the other one failing first
+        assert post.content.startswith("**Rust ML WG Meeting 00015** starts in 1 day.")
+        assert env.stored()[(later, DAY)].state == "sending"
+        for _ in range(scheduler_module.GIVE_UP_AFTER - 2):
+            with pytest.raises(SendFailed):
+                env.run()
+        assert env.run() == START - HOUR  # the last try: given up, nothing else is failing
+    assert env.stored()[(later, DAY)].state == "dropped"
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "gave up" in error.getMessage() and "permission to post" in error.getMessage()
+    env.at(START - HOUR)
+    assert len(env.outbox.posts) == 2
+
+
+def test_an_edit_and_update_that_keep_failing_are_given_up_until_the_next_change(
+    make_env: MakeEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = make_env(START - DAY)
+    env.run()
+    env.outbox.edit_error = "Your organization has turned off message editing"
+    env.outbox.fail = 100
+    env.say("agenda add Release of linfa v0.2")
+    env.clock.advance(seconds=3)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(scheduler_module.GIVE_UP_AFTER - 1):
+            with pytest.raises(SendFailed):
+                env.run()
+        env.run()
+        assert "gave up" in caplog.text
+    assert env.stored()[(START, DAY)].update is None
+    env.outbox.fail = 0
+    env.run()  # given up: not tried again while nothing changes
+    assert len(env.outbox.posts) == 1
+    env.say("agenda add ONNX experiments")
+    env.clock.advance(seconds=3)
+    env.run()
+    update = env.outbox.posts[-1].content  # everything since what the reminder really shows
+    assert "Release of linfa v0.2" in update and "ONNX experiments" in update
+
+
+def test_a_long_reminder_is_cut_to_one_post_that_is_found_after_a_crash(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY, limits={"max_message_length": 1200})
+    env.outbox.max_length = 1200
+    for n in range(1, 31):
+        env.say(f"action add @**Ernest** port tree test number {n} to the new API")
+    env.outbox.crash = "after"
+    with pytest.raises(Crash):
+        env.run()
+    env.restart()
+    env.run()
+    [post] = env.outbox.posts  # found after the crash: not posted again
+    assert len(post.content) <= 1200 and "[message truncated]" not in post.content
+    *shown, last = post.content.splitlines()
+    kept = sum(1 for line in shown if line.startswith("    - #"))
+    assert 0 < kept < 30 and shown[-1].startswith("    - #")  # cut at a whole line
+    assert last == f"… and {30 - kept} more actions: `actions` lists them all"
+    assert env.stored()[(START, DAY)].content == post.content
+    assert env.stored()[(START, DAY)].message_id == post.id
+
+    env.clock.advance(hours=1)
+    env.say("action done 1")
+    env.clock.advance(seconds=3)
+    env.run()
+    [(_, edited)] = env.outbox.edits
+    assert len(edited) <= 1200 and edited.endswith("more actions: `actions` lists them all")
+
+
+def test_a_long_topic_is_cut_to_the_servers_limit(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY, limits={"max_topic_length": 20})
+    env.run()
+    [post] = env.outbox.posts
+    assert post.topic == "meeting 00015 (2020…" and len(post.topic) == 20
 
 
 class ShiftedClock:

@@ -133,3 +133,56 @@ def test_plan_pings_owners_only_in_the_last_reminder(tmp_path: Path) -> None:
     last = reminders.plan(group, config, INFO, sent, START - timedelta(hours=1))
     assert [(d.key[1], d.ping) for d in last.due] == [(timedelta(hours=1), True)]
     assert "- @**Ernest|7**" in last.due[0].content
+
+
+MANY_ACTIONS = tuple(
+    ActionItem(n, f"port tree test number {n}", (ERNEST, LORENZ) if n % 3 == 0 else (ERNEST,), CHAIR, CREATED)
+    for n in range(1, 41)
+)
+
+
+def test_a_reminder_too_long_for_zulip_is_cut_at_a_line_and_says_what_was_left_out() -> None:
+    full = reminder_post(INFO, MEETING, AGENDA, MANY_ACTIONS, NOW, ping=False)
+    assert reminder_post(INFO, MEETING, AGENDA, MANY_ACTIONS, NOW, ping=False, limit=len(full)) == full
+    cut = reminder_post(INFO, MEETING, AGENDA, MANY_ACTIONS, NOW, ping=False, limit=1500)
+    assert len(full) > 1500 >= len(cut)
+    *kept, last = cut.splitlines()
+    assert full.startswith("\n".join(kept) + "\n") and kept[-1].startswith("    - #")
+    left_out = {line.split()[1] for line in full.splitlines()[len(kept) :] if line.startswith("    - #")}
+    assert last == f"… and {len(left_out)} more actions: `actions` lists them all"
+    assert "**Agenda**\n1. #3" in cut  # the agenda is whole
+
+
+def test_a_long_agenda_is_cut_too_when_the_actions_alone_are_not_enough() -> None:
+    agenda = tuple(
+        AgendaItem(n, f"a long discussion topic number {n}", LORENZ, CREATED, position=n)
+        for n in range(1, 60)
+    )
+    cut = reminder_post(INFO, MEETING, agenda, MANY_ACTIONS, NOW, ping=True, limit=1200)
+    assert len(cut) <= 1200
+    assert cut.startswith("**Rust ML WG Meeting 00015** starts in 1 day.\n\n**Meeting Info**\n")
+    agenda_part, actions_part = cut.split("\n\n**Agenda**\n")[1].split("\n\n**Actions**\n")
+    *items, more = agenda_part.splitlines()
+    assert items[-1].startswith(f"{len(items)}. #{len(items)} ")
+    assert more == f"… and {59 - len(items)} more agenda items: `agenda` lists them all"
+    assert actions_part == "40 open actions: `actions` lists them all"
+    assert not LOUD.search(cut)  # no owner line left to ping
+
+
+def test_a_long_update_is_cut_at_a_line() -> None:
+    before = snapshot(INFO, MEETING, (), ())
+    after = snapshot(INFO, MEETING, (), MANY_ACTIONS)
+    full = update_post(INFO, MEETING, before, after)
+    cut = update_post(INFO, MEETING, before, after, limit=600)
+    assert len(full) > 600 >= len(cut)
+    *kept, last = cut.splitlines()
+    assert full.startswith("\n".join(kept) + "\n")
+    assert last == f"… and {41 - len(kept)} more changes: `agenda` and `actions` show them all"
+
+
+def test_a_long_topic_is_cut_to_the_given_limit() -> None:
+    meeting = Meeting(START, START, 7)
+    assert (
+        reminder_topic("meeting {number} ({date})", meeting, INFO.timezone, limit=20)
+        == "meeting 00007 (2020…"
+    )
