@@ -98,7 +98,14 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
         runner = ZulipRunner(bot, api, me, stream, directory)
         runner.register()  # the server's limits, its people, the chairs
         scheduler_api = ZulipApi(connect(zuliprc), my_id=api.my_id)  # the scheduler thread's own session
-        scheduler = Scheduler(bot, scheduler_api, edit_window=runner.settings.edit_window)
+        limits = runner.settings
+        scheduler = Scheduler(
+            bot,
+            scheduler_api,
+            edit_window=limits.edit_window,
+            max_message_length=limits.max_message_length,
+            max_topic_length=limits.max_topic_length,
+        )
         scheduler.start()
         signal.signal(signal.SIGTERM, lambda *_: runner.stop())
         logging.getLogger("wgbot").info(

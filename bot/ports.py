@@ -15,7 +15,14 @@ class Clock(Protocol):
 
 
 class SendFailed(Exception):
-    """A post or edit could not be made (after retries); the caller keeps it to try again later."""
+    """A post or edit could not be made (after retries); the caller keeps it to try again later.
+
+    `permanent`: the server refused it (trying again won't help), rather than not answering.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = True) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class Outbox(Protocol):

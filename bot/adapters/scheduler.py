@@ -231,6 +231,10 @@ class Scheduler:
             work()
         except Exception as error:
             failed.add(key)
+            if isinstance(error, SendFailed) and not error.permanent:  # Zulip away: wait, don't give up
+                log.warning("%s not done yet, Zulip did not answer: %s", _describe(key), error)
+                errors.setdefault(key, error)
+                return
             tries = self._failures[key] = self._failures.get(key, 0) + 1
             if tries < GIVE_UP_AFTER:
                 log.warning(

@@ -31,6 +31,8 @@ __all__ = ["ApiError", "ServerSettings", "ZulipApi", "connect"]
 
 log = logging.getLogger(__name__)
 
+TIMEOUT = "TIMEOUT"  # our code for "retried until give_up_after, no answer": not a refusal
+
 
 class ApiError(Exception):
     """Zulip answered with an error that retrying won't fix."""
@@ -118,7 +120,7 @@ class ZulipApi:
         try:
             return retrying(attempt)
         except _Transient as error:
-            raise ApiError(f"Zulip did not answer in time: {error}", "TIMEOUT") from None
+            raise ApiError(f"Zulip did not answer in time: {error}", TIMEOUT) from None
 
     def _once(self, method: str, url: str, request: Mapping[str, Any] | None, *, poll: bool = False) -> Any:
         try:
@@ -173,7 +175,7 @@ class ZulipApi:
         try:
             return int(self._retrying(attempt))
         except ApiError as error:
-            raise SendFailed(str(error)) from None
+            raise SendFailed(str(error), permanent=error.code != TIMEOUT) from None
 
     def post(self, stream: str, topic: str, content: str) -> int:
         """Post to a stream topic (the Outbox port of the scheduler)."""
@@ -220,7 +222,7 @@ class ZulipApi:
             if "time limit" in str(error).lower():  # the server's words when the edit window has passed
                 log.info("not editing message %s: %s", message_id, error)
                 return False
-            raise SendFailed(str(error)) from None
+            raise SendFailed(str(error), permanent=error.code != TIMEOUT) from None
         return True
 
     def whoami(self) -> int:

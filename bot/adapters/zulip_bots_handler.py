@@ -64,7 +64,14 @@ class WgBotHandler:
         scheduler_api = ZulipApi(
             connect_like(framework_client), my_id=self.api.my_id
         )  # its thread's own session
-        self.scheduler = Scheduler(self.bot, scheduler_api, edit_window=self.runner.settings.edit_window)
+        limits = self.runner.settings
+        self.scheduler = Scheduler(
+            self.bot,
+            scheduler_api,
+            edit_window=limits.edit_window,
+            max_message_length=limits.max_message_length,
+            max_topic_length=limits.max_topic_length,
+        )
         self.scheduler.start()
 
     def handle_message(self, message: dict[str, Any], bot_handler: Any) -> None:

@@ -78,6 +78,7 @@ class FakeOutbox:
         self.posts: list[Post] = []
         self.edits: list[tuple[int, str]] = []
         self.fail = 0  # the next `fail` posts raise SendFailed
+        self.unanswered = 0  # the next `unanswered` posts raise SendFailed(permanent=False): Zulip away
         self.crash: str | None = None  # "before" or "after" the next post reaches the server
         self.refuse_edits = False
         self.edit_error: str | None = None  # edits raise SendFailed with this (not the edit window)
@@ -86,6 +87,9 @@ class FakeOutbox:
         self.changed = threading.Condition()
 
     def post(self, stream: str, topic: str, content: str) -> int:
+        if self.unanswered:
+            self.unanswered -= 1
+            raise SendFailed("Zulip did not answer in time", permanent=False)
         if self.fail:
             self.fail -= 1
             raise SendFailed("HTTP 502")
@@ -684,3 +688,15 @@ def test_the_shell_posts_a_due_reminder(tmp_path: Path) -> None:
     assert shell.returncode == 0, err.decode()
     assert "**Agenda of Working Group Meeting 00001**" in out.decode()
     assert "message 2" not in (seen + out).decode()  # one reminder: the latest due offset
+
+
+def test_a_long_zulip_outage_gives_up_no_reminder(make_env: MakeEnv) -> None:
+    env = make_env(START - DAY)
+    env.outbox.unanswered = scheduler_module.GIVE_UP_AFTER * 3
+    for _ in range(scheduler_module.GIVE_UP_AFTER * 3):
+        with pytest.raises(SendFailed):
+            env.run()
+    assert env.outbox.posts == []
+    env.run()  # Zulip is back
+    [post] = env.outbox.posts
+    assert post.content.startswith("**Rust ML WG Meeting 00015** starts in")
