@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from bot import grammar as g
 from bot import schedule as sched
-from bot.model import ActionItem, AgendaItem, Calendar, Group, Person, Record, UndoEntry, changed
+from bot.model import ActionItem, AgendaItem, Group, Person, Record, UndoEntry, changed
 from bot.replies import (
     Ack,
     ActionsView,
@@ -68,14 +68,10 @@ def apply(group: Group, command: g.Command, ctx: Context) -> Outcome:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def overrides(group: Group) -> sched.Overrides:
-    return sched.Overrides(skipped=group.skipped, moved=tuple(group.moved.items()))
-
-
 def next_meeting(group: Group, ctx: Context) -> sched.Meeting | None:
     if ctx.schedule is None:
         return None
-    return sched.next_meeting(ctx.schedule, overrides(group), ctx.now)
+    return sched.next_meeting(ctx.schedule, group.calendar, ctx.now)
 
 
 def next_agenda(group: Group, meeting: sched.Meeting | None) -> tuple[AgendaItem, ...]:
@@ -86,7 +82,7 @@ def next_agenda(group: Group, meeting: sched.Meeting | None) -> tuple[AgendaItem
             return False
         if meeting is None or item.meeting is None:
             return True
-        return group.moved.get(item.meeting, item.meeting) <= meeting.starts_at
+        return group.calendar.moved_map.get(item.meeting, item.meeting) <= meeting.starts_at
 
     return tuple(sorted((i for i in group.agenda.values() if belongs(i)), key=lambda i: i.position))
 
@@ -182,7 +178,7 @@ def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
             raise Refusal(
                 "No meeting schedule is configured, so items go to the next meeting; leave out `for DATE`."
             )
-        meeting = sched.meeting_on(ctx.schedule, overrides(group), cmd.day, ctx.now)
+        meeting = sched.meeting_on(ctx.schedule, group.calendar, cmd.day, ctx.now)
         if meeting is None or meeting.skipped:
             raise Refusal(
                 f"There is no upcoming meeting on {cmd.day.isoformat()}; `meeting schedule` lists them."
@@ -309,7 +305,7 @@ def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:
     if entry.calendar_before is not None:
         if group.calendar != entry.calendar_after:
             raise Refusal(f"Can't undo {entry.summary}: the meeting schedule has been changed since.")
-        restored_calendar = replace(group.with_calendar(entry.calendar_before), undo=undo)
+        restored_calendar = replace(group, calendar=entry.calendar_before, undo=undo)
         return Outcome(restored_calendar, Ack(f"Undid {entry.summary}"))
     restored: list[Record] = []
     for before, after in zip(entry.before, entry.after, strict=True):
@@ -358,13 +354,13 @@ def _meeting_next(group: Group, cmd: g.MeetingNext, ctx: Context) -> Outcome:
 
 def _meeting_schedule(group: Group, cmd: g.MeetingSchedule, ctx: Context) -> Outcome:
     plan = _need_schedule(ctx)
-    upcoming = tuple(sched.upcoming(plan, overrides(group), ctx.now, 5))
+    upcoming = tuple(sched.upcoming(plan, group.calendar, ctx.now, 5))
     return Outcome(group, ScheduleView(sched.describe(plan), upcoming, plan.reminders, ctx.info))
 
 
 def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool) -> sched.Meeting:
     plan = _need_schedule(ctx)
-    candidates = sched.upcoming(plan, overrides(group), ctx.now, 60)
+    candidates = sched.upcoming(plan, group.calendar, ctx.now, 60)
     local = plan.timezone
     for meeting in candidates:
         on_day = day is None or meeting.starts_at.astimezone(local).date() == day
@@ -375,10 +371,12 @@ def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool) -> sch
     raise Refusal(f"There is no upcoming {state}meeting{when}; `meeting schedule` lists them.")
 
 
-def _calendar_change(group: Group, ctx: Context, summary: str, calendar: Calendar, reply: str) -> Outcome:
+def _calendar_change(
+    group: Group, ctx: Context, summary: str, calendar: sched.Overrides, reply: str
+) -> Outcome:
     """A skip or move, remembered for the chair's `undo`."""
     entry = UndoEntry(summary, (), (), calendar_before=group.calendar, calendar_after=calendar)
-    updated = replace(group.with_calendar(calendar), undo={**group.undo, ctx.actor.id: entry})
+    updated = replace(group, calendar=calendar, undo={**group.undo, ctx.actor.id: entry})
     return Outcome(updated, Ack(reply))
 
 
@@ -386,7 +384,7 @@ def _meeting_skip(group: Group, cmd: g.MeetingSkip, ctx: Context) -> Outcome:
     _chair_only(ctx, "skip a meeting")
     meeting = _pick(group, ctx, cmd.day, skipped=False)
     when = _local(meeting.starts_at, ctx)
-    calendar = replace(group.calendar, skipped=group.skipped | {meeting.slot})
+    calendar = group.calendar.skip(meeting.slot)
     return _calendar_change(
         group, ctx, f"skipping the meeting of {when}", calendar, f"Skipped the meeting of {when}"
     )
@@ -396,7 +394,7 @@ def _meeting_unskip(group: Group, cmd: g.MeetingUnskip, ctx: Context) -> Outcome
     _chair_only(ctx, "unskip a meeting")
     meeting = _pick(group, ctx, cmd.day, skipped=True)
     when = _local(meeting.starts_at, ctx)
-    calendar = replace(group.calendar, skipped=group.skipped - {meeting.slot})
+    calendar = group.calendar.unskip(meeting.slot)
     return _calendar_change(
         group, ctx, f"unskipping the meeting of {when}", calendar, f"The meeting of {when} is on again"
     )
@@ -411,7 +409,7 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
     new_start = cmd.when.replace(tzinfo=plan.timezone).astimezone(UTC)
     if new_start <= ctx.now:
         raise Refusal("A meeting can only be moved to a time in the future.")
-    calendar = replace(group.calendar, moved={**group.moved, meeting.slot: new_start})
+    calendar = group.calendar.move(meeting.slot, new_start)
     summary = f"moving meeting {meeting.number:05d} to {_local(new_start, ctx)}"
     return _calendar_change(
         group, ctx, summary, calendar, f"Moved meeting {meeting.number:05d} to {_local(new_start, ctx)}"

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from bot.schedule import NO_OVERRIDES, Overrides
+
 __all__ = [
     "ActionItem",
     "AgendaItem",
-    "Calendar",
     "Change",
     "Group",
     "Person",
@@ -100,16 +101,8 @@ class UndoEntry:
     summary: str
     before: tuple[Record | None, ...]
     after: tuple[Record, ...]
-    calendar_before: Calendar | None = None  # for skips and moves: the group's calendar before and after
-    calendar_after: Calendar | None = None
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """The chairs' changes to the schedule: skipped slots, and slots moved to a new start (UTC)."""
-
-    skipped: frozenset[datetime] = frozenset()
-    moved: Mapping[datetime, datetime] = field(default_factory=dict)
+    calendar_before: Overrides | None = None  # for skips and moves: the group's calendar before and after
+    calendar_after: Overrides | None = None
 
 
 @dataclass(frozen=True)
@@ -122,8 +115,7 @@ class Group:
     next_agenda_id: int = 1
     next_action_id: int = 1
     undo: Mapping[str, UndoEntry] = field(default_factory=dict)
-    skipped: frozenset[datetime] = frozenset()  # meeting slots (UTC) that chairs skipped
-    moved: Mapping[datetime, datetime] = field(default_factory=dict)  # slot -> new start (UTC)
+    calendar: Overrides = NO_OVERRIDES  # the meetings that chairs skipped or moved
 
     def with_records(self, records: tuple[Record, ...]) -> Group:
         """This group with the given records put in place (ids decide where)."""
@@ -135,13 +127,6 @@ class Group:
             else:
                 actions[record.id] = record
         return replace(self, agenda=agenda, actions=actions)
-
-    @property
-    def calendar(self) -> Calendar:
-        return Calendar(self.skipped, self.moved)
-
-    def with_calendar(self, calendar: Calendar) -> Group:
-        return replace(self, skipped=calendar.skipped, moved=calendar.moved)
 
     def record(self, kind: str, item_id: int) -> Record | None:
         table: Mapping[int, Record] = self.agenda if kind == "agenda" else self.actions

@@ -378,7 +378,7 @@ def plan(
     schedule = config.schedule
     if schedule is None:
         return Plan((), (), None)
-    overrides = commands.overrides(group)
+    overrides = group.calendar
     actions = commands.open_actions(group)
     due: list[Draft] = []
     for reminder in sched.due_reminders(schedule, overrides, now, frozenset(posted)):

@@ -48,8 +48,6 @@ __all__ = [
     "parse_first_meeting",
     "parse_recurrence",
     "parse_timezone",
-    "previous_meeting",
-    "slot_on",
     "upcoming",
 ]
 
@@ -484,18 +482,6 @@ def next_meeting(schedule: Schedule, overrides: Overrides, now: datetime) -> Mee
     return None
 
 
-def previous_meeting(schedule: Schedule, overrides: Overrides, now: datetime) -> Meeting | None:
-    """The last held meeting that has started (``starts_at <= now``), if any."""
-    now = _aware_utc(now, "now")
-    last: Meeting | None = None
-    for m in _all_meetings(schedule, overrides):
-        if m.starts_at > now:
-            break
-        if not m.skipped:
-            last = m
-    return last
-
-
 def meeting_on(schedule: Schedule, overrides: Overrides, local_day: date, now: datetime) -> Meeting | None:
     """The not-yet-started meeting whose effective start falls on ``local_day`` (schedule's zone).
 
@@ -515,14 +501,6 @@ def meeting_on(schedule: Schedule, overrides: Overrides, local_day: date, now: d
             return m
         skipped = skipped or m
     return skipped
-
-
-def slot_on(schedule: Schedule, local_day: date) -> datetime | None:
-    """The slot (UTC) whose original local date (per the rule) is ``local_day``, if any."""
-    wall = _schedule_rule(schedule).after(datetime.combine(local_day, time.min), inc=True)
-    if wall is None or wall.date() != local_day:
-        return None
-    return _to_utc(wall, schedule.timezone)
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.model import ActionItem, AgendaItem, Calendar, Change, Group, Person, Record, UndoEntry
+from bot.model import ActionItem, AgendaItem, Change, Group, Person, Record, UndoEntry
+from bot.schedule import Overrides
 
 __all__ = ["decode_group", "decode_record", "encode_group", "encode_record"]
 
@@ -88,20 +89,20 @@ def decode_record(doc: Doc) -> Record:
     )
 
 
-def _calendar(calendar: Calendar | None) -> Doc | None:
+def _calendar(calendar: Overrides | None) -> Doc | None:
     if calendar is None:
         return None
     return {
         "skipped": sorted(slot.isoformat() for slot in calendar.skipped),
-        "moved": {slot.isoformat(): start.isoformat() for slot, start in sorted(calendar.moved.items())},
+        "moved": {slot.isoformat(): start.isoformat() for slot, start in calendar.moved},
     }
 
 
-def _parse_calendar(doc: Doc | None) -> Calendar | None:
+def _parse_calendar(doc: Doc | None) -> Overrides | None:
     if doc is None:
         return None
-    return Calendar(
-        frozenset(datetime.fromisoformat(s) for s in doc["skipped"]),
+    return Overrides.build(
+        (datetime.fromisoformat(s) for s in doc["skipped"]),
         {datetime.fromisoformat(k): datetime.fromisoformat(v) for k, v in doc["moved"].items()},
     )
 
@@ -139,7 +140,6 @@ def encode_group(group: Group) -> Doc:
 
 def decode_group(doc: Doc, records: list[Doc]) -> Group:
     decoded = [decode_record(r) for r in records]
-    calendar = _parse_calendar(doc) or Calendar()
     return Group(
         stream=doc["stream"],
         agenda={r.id: r for r in decoded if isinstance(r, AgendaItem)},
@@ -147,6 +147,5 @@ def decode_group(doc: Doc, records: list[Doc]) -> Group:
         next_agenda_id=int(doc["next_agenda_id"]),
         next_action_id=int(doc["next_action_id"]),
         undo={who: _parse_undo(entry) for who, entry in doc["undo"].items()},
-        skipped=calendar.skipped,
-        moved=calendar.moved,
+        calendar=_parse_calendar(doc) or Overrides(),
     )

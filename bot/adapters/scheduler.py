@@ -43,7 +43,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from bot import commands, reminders
+from bot import reminders
 from bot import schedule as sched
 from bot.app import WgBot
 from bot.model import Group
@@ -176,9 +176,7 @@ class Scheduler:
         group, posted = self._load(stream)
         pending = [p for p in posted.values() if p.state == reminders.SENDING or p.update is not None]
         if pending:
-            live = reminders.live_meetings(
-                config.schedule, commands.overrides(group), now, {p.slot for p in pending}
-            )
+            live = reminders.live_meetings(config.schedule, group.calendar, now, {p.slot for p in pending})
             claimed = {p.message_id for p in posted.values() if p.message_id is not None}
             later = partial(self._later_due, config.schedule.reminders, now)
             for p in pending:

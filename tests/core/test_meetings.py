@@ -54,7 +54,7 @@ def test_skip_is_for_chairs_and_renumbers_and_undo_takes_it_back() -> None:
     assert after_skip.meeting.number == 15  # the skipped slot took no number
     assert after_skip.meeting.starts_at == datetime(2020, 12, 15, 21, 0, tzinfo=UTC)
     assert c.say("undo", CHAIR).startswith("Undid skipping the meeting of 2020-12-01")
-    assert c.group.skipped == frozenset()
+    assert c.group.calendar.skipped == frozenset()
 
 
 def test_unskip_and_move() -> None:

@@ -26,8 +26,6 @@ from bot.schedule import (
     parse_first_meeting,
     parse_recurrence,
     parse_timezone,
-    previous_meeting,
-    slot_on,
     upcoming,
 )
 
@@ -124,7 +122,6 @@ def test_berlin_missing_hour_is_held_one_hour_later_on_the_wall() -> None:
     assert starts(ms) == [utc(2021, 3, 27, 1, 30), utc(2021, 3, 28, 1, 30), utc(2021, 3, 29, 0, 30)]
     assert ms[1].starts_at.astimezone(BERLIN).strftime("%H:%M %Z") == "03:30 CEST"
     assert [m.number for m in ms] == [1, 2, 3]  # the day is not skipped
-    assert slot_on(s, date(2021, 3, 28)) == utc(2021, 3, 28, 1, 30)
 
 
 def test_berlin_repeated_hour_uses_the_earlier_instant() -> None:
@@ -146,7 +143,6 @@ def test_skip_shifts_later_numbers_down_and_gets_no_reminder() -> None:
     assert next_meeting(s, ov, utc(2020, 12, 2)) == ms[2]
     assert upcoming(s, ov, utc(2020, 12, 2), 2) == ms[1:]
     assert due_reminders(s, ov, utc(2020, 12, 8, 20, 30), NOTHING_SENT) == []
-    assert previous_meeting(s, ov, utc(2020, 12, 14)) == ms[0]
     assert Overrides().skip(utc(2020, 12, 8, 21)).unskip(utc(2020, 12, 8, 21)) == Overrides()
 
 
@@ -199,15 +195,13 @@ def test_overrides_normalise_to_utc_and_are_hashable() -> None:
 # --- lookups -------------------------------------------------------------------------------------
 
 
-def test_meeting_on_and_slot_on() -> None:
+def test_meeting_on() -> None:
     s = ny_weekly()
     now = utc(2020, 12, 2)
     second = utc(2020, 12, 8, 21)
     assert meeting_on(s, NONE, date(2020, 12, 8), now) == Meeting(second, second, 2)
     assert meeting_on(s, NONE, date(2020, 12, 9), now) is None
     assert meeting_on(s, NONE, date(2020, 12, 1), now) is None  # past
-    assert slot_on(s, date(2020, 12, 8)) == utc(2020, 12, 8, 21)
-    assert slot_on(s, date(2020, 12, 9)) is None
     moved = Overrides().move(utc(2020, 12, 8, 21), utc(2020, 12, 9, 21))
     assert meeting_on(s, moved, date(2020, 12, 9), now) is not None
     assert meeting_on(s, moved, date(2020, 12, 8), now) is None
@@ -218,13 +212,6 @@ def test_meeting_on_and_slot_on() -> None:
     both = skipped.move(utc(2020, 12, 15, 21), utc(2020, 12, 8, 23))
     found = meeting_on(s, both, date(2020, 12, 8), now)
     assert found is not None and not found.skipped and found.slot == utc(2020, 12, 15, 21)
-
-
-def test_previous_meeting() -> None:
-    s = ny_weekly()
-    assert previous_meeting(s, NONE, utc(2020, 12, 1, 20, 59)) is None
-    m = previous_meeting(s, NONE, utc(2020, 12, 8, 21))
-    assert m is not None and (m.number, m.starts_at) == (2, utc(2020, 12, 8, 21))
 
 
 # --- reminders -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.model import ActionItem, AgendaItem, Change, Group, Person, UndoEntry
+from bot.schedule import Overrides
 from storage import codec
 from storage.store import Store
 from tests.core.helpers import ERNEST, Chat
@@ -76,8 +77,7 @@ def test_codec_round_trips_a_group(
         next_agenda_id=7,
         next_action_id=3,
         undo=undo,
-        skipped=skipped,
-        moved=moved,
+        calendar=Overrides.build(skipped, moved),
     )
     records = [codec.encode_record(r) for r in (*group.agenda.values(), *group.actions.values())]
     assert codec.decode_group(codec.encode_group(group), records) == group
