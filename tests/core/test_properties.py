@@ -10,6 +10,7 @@ from bot.commands import Refusal
 from bot.render import render
 from bot.replies import Problem
 from tests.core.helpers import CHAIR, ERNEST, LORENZ, Chat
+from tests.core.test_meetings import PLAN
 
 WORDS = st.sampled_from(
     [
@@ -78,9 +79,11 @@ def test_parser_never_crashes(text: str) -> None:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(MESSAGES, st.sampled_from([LORENZ, ERNEST, CHAIR])), max_size=25))
-def test_handler_never_crashes_and_refusals_change_nothing(conversation: list[tuple[str, object]]) -> None:
-    chat = Chat()
+@given(st.lists(st.tuples(MESSAGES, st.sampled_from([LORENZ, ERNEST, CHAIR])), max_size=25), st.booleans())
+def test_handler_never_crashes_and_refusals_change_nothing(
+    conversation: list[tuple[str, object]], with_schedule: bool
+) -> None:
+    chat = Chat(schedule=PLAN if with_schedule else None)
     for text, who in conversation:
         try:
             command = grammar.parse(text)
