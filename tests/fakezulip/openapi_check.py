@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-SPEC_PATH: Path = Path(__file__).resolve().parents[2].parent / "shared" / "zulip-openapi" / "zulip.yaml"
+SPEC_PATH: Path = Path(
+    os.environ.get("WGBOT_ZULIP_OPENAPI")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "zulip-openapi" / "zulip.yaml"
+)
 
 # The host part of the URL handed to openapi-core; with the "/api/v1" prefix it matches the
 # description's first server, "https://{subdomain}.zulipchat.com/api/v1".

@@ -90,8 +90,10 @@ def test_send_a_message_and_read_it_back(org: Org) -> None:
     raw: dict[str, Any] = dict(org.client.get_raw_message(first["id"]))
     assert raw["raw_content"] == "**Item 1**"
     assert raw["message"]["content"] == "<p>**Item 1**</p>"
-    # The zulip client sends the channel name raw; the one deliberate relaxation covers it.
-    assert any("raw `to`='wg'" in note for note in org.fake.relaxations)
+    # The zulip client sends the channel name raw; the one deliberate relaxation covers it
+    # (noted only where the OpenAPI description is there to check against).
+    if org.fake.checker is not None:
+        assert any("raw `to`='wg'" in note for note in org.fake.relaxations)
 
 
 def test_get_messages_anchors(org: Org) -> None:
