@@ -146,13 +146,13 @@ def _commit(group: Group, ctx: Context, summary: str, after: tuple[Record, ...],
     return Outcome(updated, reply)
 
 
-_VERBS = {  # history word -> (may-verb, reply verb, undo summary verb)
-    "edited": ("edit", "Edited", "editing"),
-    "removed": ("remove", "Removed", "removing"),
-    "discussed": ("mark discussed", "Marked discussed", "marking discussed"),
-    "closed": ("close", "Closed", "closing"),
-    "reopened": ("reopen", "Reopened", "reopening"),
-    "assigned": ("reassign", "Reassigned", "reassigning"),
+_VERBS = {  # history word -> (may-verb, reply, undo summary); {} is the item, e.g. "action #7"
+    "edited": ("edit", "Edited {}", "editing {}"),
+    "removed": ("remove", "Removed {}", "removing {}"),
+    "discussed": ("mark discussed", "Marked {} discussed", "marking {} discussed"),
+    "closed": ("close", "Closed {}", "closing {}"),
+    "reopened": ("reopen", "Reopened {}", "reopening {}"),
+    "assigned": ("reassign", "Reassigned {}", "reassigning {}"),
 }
 
 
@@ -164,8 +164,8 @@ def _change(
     _may_change(item, ctx, may)
     updated = changed(item, what, ctx.actor, ctx.now, detail, **fields)
     label = f"{'agenda item' if item.kind == 'agenda' else 'action'} #{item.id}"
-    note = " (`undo` brings it back)" if what == "removed" else ""
-    return _commit(group, ctx, f"{doing} {label}", (updated,), Ack(f"{done} {label}{note}", updated))
+    note = "`undo` brings it back." if what == "removed" else ""
+    return _commit(group, ctx, doing.format(label), (updated,), Ack(done.format(label), updated, note))
 
 
 # --- agenda ------------------------------------------------------------------------------------
@@ -173,26 +173,30 @@ def _change(
 
 def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
     slot = None
+    lead = "Added agenda item #{}"
     if cmd.day is not None:
         if ctx.schedule is None:
             raise Refusal(
                 "No meeting schedule is configured, so items go to the next meeting; leave out `for DATE`."
             )
         meeting = sched.meeting_on(ctx.schedule, group.calendar, cmd.day, ctx.now)
-        if meeting is None or meeting.skipped:
+        if meeting is None:
             raise Refusal(
                 f"There is no upcoming meeting on {cmd.day.isoformat()}; `meeting schedule` lists them."
             )
+        if meeting.skipped:
+            raise Refusal(
+                f"The meeting of {cmd.day.isoformat()} is skipped; `meeting unskip {cmd.day}` brings it back."
+            )
         slot = meeting.slot
+        lead += f" for meeting {meeting.number:05d} on {_local(meeting.starts_at, ctx)}"
     else:
         upcoming = next_meeting(group, ctx)
         slot = upcoming.slot if upcoming else None
     position = max((i.position for i in group.agenda.values()), default=0) + 1
     item = AgendaItem(group.next_agenda_id, cmd.text, ctx.actor, ctx.now, position, meeting=slot)
     item = changed(item, "created", ctx.actor, ctx.now)
-    outcome = _commit(
-        group, ctx, f"adding agenda item #{item.id}", (item,), Ack(f"Added agenda item #{item.id}", item)
-    )
+    outcome = _commit(group, ctx, f"adding agenda item #{item.id}", (item,), Ack(lead.format(item.id), item))
     return replace(outcome, group=replace(outcome.group, next_agenda_id=item.id + 1))
 
 
@@ -300,7 +304,7 @@ def _action_remove(group: Group, cmd: g.ActionRemove, ctx: Context) -> Outcome:
 def _undo(group: Group, cmd: g.Undo, ctx: Context) -> Outcome:
     entry = group.undo.get(ctx.actor.id)
     if entry is None:
-        raise Refusal("You have no change to undo.")
+        raise Refusal("Nothing to undo: `undo` takes back your last change, once.")
     undo = {k: v for k, v in group.undo.items() if k != ctx.actor.id}
     if entry.calendar_before is not None:
         if group.calendar != entry.calendar_after:
@@ -407,8 +411,19 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
     if meeting is None:
         raise Refusal("There is no upcoming meeting to move.")
     new_start = cmd.when.replace(tzinfo=plan.timezone).astimezone(UTC)
+    if new_start.astimezone(plan.timezone).replace(tzinfo=None) != cmd.when:
+        raise Refusal(
+            f"{cmd.when:%Y-%m-%d %H:%M} does not exist in {plan.timezone.key}: the clocks change then."
+        )
     if new_start <= ctx.now:
         raise Refusal("A meeting can only be moved to a time in the future.")
+    later = [m for m in sched.upcoming(plan, group.calendar, ctx.now, 3) if m.starts_at > meeting.starts_at]
+    following = next((m for m in later if not m.skipped), None)
+    if following is not None and new_start >= following.starts_at:
+        raise Refusal(
+            f"That is at or after the following meeting ({_local(following.starts_at, ctx)}); "
+            "a meeting can only be moved to before the next one. Skip it instead: `meeting skip`."
+        )
     calendar = group.calendar.move(meeting.slot, new_start)
     summary = f"moving meeting {meeting.number:05d} to {_local(new_start, ctx)}"
     return _calendar_change(

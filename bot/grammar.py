@@ -574,7 +574,7 @@ def parse(text: str) -> Command:
     raise _unknown(lowered)
 
 
-_GROUP_ALIASES = frozenset({"agenda", "meeting"})  # a group's name alone is also a command
+_GROUP_ALIASES = frozenset({"agenda", "meeting", "actions"})  # a group's name alone is also a command
 
 
 def _unknown(lowered: list[str]) -> ParseError:

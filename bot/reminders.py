@@ -220,7 +220,9 @@ def reminder_post(
     agenda = list(agenda)
     actions = list(actions)
     title, *info_lines = _meeting_block(info, meeting)
-    title += f" starts {sched.humanize_delta(meeting.starts_at - now)}."
+    title += (
+        " is skipped." if meeting.skipped else f" starts {sched.humanize_delta(meeting.starts_at - now)}."
+    )
     agenda_block = agenda_lines(agenda)
     agenda_ids: list[int | None] = [item.id for item in agenda]
     if not agenda_block:
@@ -230,7 +232,8 @@ def reminder_post(
             agenda_block.append(
                 f"Chairs: with nothing on the agenda, the meeting could be skipped: `meeting skip {day}`."
             )
-    action_block = action_lines(actions, now, ping=ping) or ["No open actions."]
+    local_now = now.astimezone(info.timezone)  # "overdue" flips at the group's midnight
+    action_block = action_lines(actions, local_now, ping=ping) or ["No open actions."]
     blocks = [
         [title],
         ["**Meeting Info**", *info_lines],
@@ -241,7 +244,7 @@ def reminder_post(
     if len(text) <= limit:
         return text
     if actions:  # an action's line is the same under each of its owners; the others are owner lines
-        ids = {line: item.id for item in actions for line in action_lines([item], now, ping=ping)[1::2]}
+        ids = {line: item.id for item in actions for line in action_lines([item], local_now, ping=ping)[1::2]}
         before = "\n\n".join("\n".join(block) for block in blocks[:3]) + "\n\n**Actions**"
         more_actions = _more("action", "`actions` lists them all")
         fitted = _fit(before, action_block, [ids.get(line) for line in action_block], more_actions, "", limit)

@@ -68,7 +68,7 @@ def record_line(record: Record, now: datetime | None = None, *, lead: str | None
 
 def _action_facts(item: ActionItem, now: datetime | None) -> str:
     facts = ["for " + ", ".join(mention(o) for o in item.owners)] if now is None else []
-    if now is not None:
+    if now is not None and item.closed_at is None:
         facts.append(
             f"{sched.format_duration(item.age(now))} old" if item.age(now) >= timedelta(days=1) else "new"
         )
@@ -82,16 +82,16 @@ def _action_facts(item: ActionItem, now: datetime | None) -> str:
 
 
 def _ack(reply: Ack) -> str:
-    if reply.record is None:
-        return f"{reply.message}."
-    return record_line(reply.record, lead=reply.message)
+    text = f"{reply.message}." if reply.record is None else record_line(reply.record, lead=reply.message)
+    return f"{text}\n{reply.note}" if reply.note else text
 
 
 def _problem(reply: Problem) -> str:
     lines = [reply.message + (f" Did you mean `{reply.suggestion}`?" if reply.suggestion else "")]
     if reply.usage:
         lines.append(
-            f"Usage: `{reply.usage}`" + (f", for example `{reply.example}`" if reply.example else "")
+            f"Usage: `{reply.usage}`"
+            + (f", for example `{reply.example}`" if reply.example and reply.example != reply.usage else "")
         )
     return "\n".join(lines)
 
@@ -176,7 +176,8 @@ def _meeting(reply: MeetingView) -> str:
 def _schedule(reply: ScheduleView) -> str:
     lines = [f"**{reply.info.title}**: {reply.rule}."]
     if reply.reminders:
-        before = ", ".join(sched.format_duration(offset) for offset in reply.reminders)
+        durations = [sched.format_duration(offset) for offset in reply.reminders]
+        before = " and ".join(filter(None, [", ".join(durations[:-1]), durations[-1]]))
         lines.append(f"Reminders are posted {before} before each meeting.")
     lines.append("Next meetings:")
     for meeting in reply.meetings:

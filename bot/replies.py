@@ -38,6 +38,7 @@ class Ack:
 
     message: str
     record: Record | None = None
+    note: str = ""  # a line of the bot's own after the record
 
 
 @dataclass(frozen=True)

@@ -122,12 +122,14 @@ def run_shell(
         line = stdin.readline()
         out.answered()
         if not line:
+            if interactive:
+                out.block("")  # end the prompt's line
             break
         text = _BOT_MENTION.sub("", line.strip())
         if not text:
             continue
-        if text == "/as" or text.startswith("/as "):
-            name = " ".join(text[3:].split())
+        if text.lower() == "/as" or text.lower().startswith("/as "):
+            name = " ".join(re.sub(r"^@_?\*\*(.*?)(?:\|\d+)?\*\*$", r"\1", text[3:].strip()).split())
             if name:
                 sender = shell_person(name)
                 out.block(f"(now speaking as {name})")

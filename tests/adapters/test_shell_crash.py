@@ -235,12 +235,14 @@ def step(model: Model, op: Op) -> tuple[Model, str]:
             if a.position != slot
         )
         where = f"position {target}" + (" (the end)" if target < op.position else "")
+        if not moved:  # nothing moves, and the mover's undo entry stays as it was
+            return model, _exact(f"#{op.id} is already at {where}: {item.text}")
         changed = _commit(model, actor, f"moving agenda item #{op.id}", moved, stamp)
         return changed, _exact(f"Moved #{op.id} to {where}: {item.text}")
     assert op.verb == "undo", op
     entry = model.undo.get(actor)
     if entry is None:
-        return model, _exact("You have no change to undo.")
+        return model, _exact("Nothing to undo: `undo` takes back your last change, once.")
     if any(model.get(after) != after for after in entry.after):
         return model, _exact(f"Can't undo {entry.summary}: ") + ".*"
     restored = tuple(

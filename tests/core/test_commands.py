@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from bot import grammar
 from bot.replies import Ack, ActionsView, AgendaView, Problem
 from tests.core.helpers import CHAIR, ERNEST, LORENZ, Chat
 
@@ -140,7 +143,7 @@ def test_undo_takes_back_own_last_change_only() -> None:
     assert chat.group.agenda[1].text == "first"
     assert [c.what for c in chat.group.agenda[1].history] == ["created", "edited", "undone"]
     reply = chat.reply("undo")
-    assert isinstance(reply, Problem) and "no change to undo" in reply.message
+    assert isinstance(reply, Problem) and "Nothing to undo" in reply.message
     chat.say("agenda add other", ERNEST)
     chat.say("agenda remove 2", ERNEST)
     chat.say("undo", ERNEST)
@@ -230,3 +233,18 @@ def test_review_overdue_flips_at_local_midnight() -> None:
     assert "**overdue**" not in chat.say("actions")
     chat.now = chat.now.replace(hour=6)  # 01:00 on the 21st in New York
     assert "**overdue**" in chat.say("actions")
+
+
+def test_review_wording_of_removal_discussed_and_closed_listings() -> None:
+    chat = Chat()
+    chat.say("agenda add topic")
+    assert chat.say("agenda discussed 1") == "Marked agenda item #1 discussed: topic"
+    chat.say("agenda add other")
+    assert chat.say("agenda remove 2") == "Removed agenda item #2: other\n`undo` brings it back."
+    chat.say("action add me thing")
+    chat.say("action done 1")
+    listing = chat.say("action list all")
+    assert "(closed 2020-11-20): thing" in listing and "new" not in listing
+    with pytest.raises(grammar.ParseError) as raised:
+        grammar.parse("actions done 1")
+    assert raised.value.suggestion == "action done"

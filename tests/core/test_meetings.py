@@ -83,3 +83,15 @@ def test_agenda_items_belong_to_a_meeting_and_roll_over() -> None:
     view = c.reply("agenda")
     assert isinstance(view, AgendaView) and view.meeting is not None and view.meeting.number == 16
     assert [i.text for i in view.items] == ["for next time", "later topic"]  # rolled over first, in order
+
+
+def test_review_a_meeting_cannot_be_moved_past_the_next_one_or_into_a_clock_change() -> None:
+    c = chat()
+    c.say("agenda add A")
+    past_next = c.reply("meeting move 2020-12-16 16:00", CHAIR)  # the next regular one is 2020-12-15
+    assert isinstance(past_next, Problem) and "at or after the following meeting" in past_next.message
+    onto_next = c.reply("meeting move 2020-12-15 16:00", CHAIR)
+    assert isinstance(onto_next, Problem)
+    c.now = datetime(2021, 3, 1, 12, 0, tzinfo=UTC)
+    gap = c.reply("meeting move 2021-03-14 02:30", CHAIR)  # New York springs forward at 02:00
+    assert isinstance(gap, Problem) and "does not exist in America/New_York" in gap.message
