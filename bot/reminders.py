@@ -56,6 +56,7 @@ Key = tuple[datetime, timedelta]  # (meeting slot, offset before the meeting)
 
 SENDING = "sending"  # stored with its content before the post; the post may or may not have gone out
 SENT = "sent"  # posted, with its Zulip message id
+EARLY_GRACE = timedelta(minutes=1)  # a reminder posted up to this much before it is due counts as on time
 SUPERSEDED = "superseded"  # missed (or not sent) while down; a later offset of the meeting was due instead
 DROPPED = "dropped"  # not sent: its meeting had started by the restart, or posting it kept failing
 
@@ -359,6 +360,18 @@ def _latest_posts(posted: Iterable[Posted]) -> dict[datetime, Posted]:
     return latest
 
 
+def _early(posted: Posted, overrides: sched.Overrides) -> bool:
+    """Sent for a meeting since moved later, before this offset falls due for its new time.
+
+    Such a reminder counts as not sent: it is posted again when it falls due for the new time (the
+    old post is edited to show the new time meanwhile).
+    """
+    new_start = overrides.moved_map.get(posted.slot)
+    if new_start is None or posted.state != SENT or posted.posted_at is None:
+        return False
+    return posted.posted_at < new_start - posted.offset - EARLY_GRACE
+
+
 def plan(
     group: Group,
     config: GroupConfig,
@@ -383,8 +396,9 @@ def plan(
         return Plan((), (), None)
     overrides = group.calendar
     actions = commands.open_actions(group)
+    counted = frozenset(key for key, p in posted.items() if not _early(p, overrides))
     due: list[Draft] = []
-    for reminder in sched.due_reminders(schedule, overrides, now, frozenset(posted)):
+    for reminder in sched.due_reminders(schedule, overrides, now, counted):
         meeting = reminder.meeting
         agenda = commands.next_agenda(group, meeting)
         ping = reminder.offset == min(schedule.reminders)
@@ -401,7 +415,7 @@ def plan(
                 superseded=reminder.superseded,
             )
         )
-    done = frozenset(posted) | {key for draft in due for key in (draft.key, *draft.superseded)}
+    done = counted | {key for draft in due for key in (draft.key, *draft.superseded)}
     wake = sched.next_wakeup(schedule, overrides, now, done)
     latest = _latest_posts(posted.values())
     renewed = {draft.meeting.slot for draft in due}

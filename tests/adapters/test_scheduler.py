@@ -256,7 +256,7 @@ def test_a_reminder_sent_before_a_move_is_edited_to_the_new_time(make_env: MakeE
     assert env.run() == env.clock.t + timedelta(seconds=3)  # waits for the debounce
     assert env.outbox.edits == []
     env.clock.advance(seconds=3)
-    assert env.run() == new_start - HOUR
+    assert env.run() == new_start - DAY  # the 1d reminder falls due again for the new time
     [(message_id, content)] = env.outbox.edits
     assert message_id == env.outbox.posts[0].id
     assert "Date: Wednesday 2020-12-02 17:00 EST" in content
@@ -700,3 +700,26 @@ def test_a_long_zulip_outage_gives_up_no_reminder(make_env: MakeEnv) -> None:
     env.run()  # Zulip is back
     [post] = env.outbox.posts
     assert post.content.startswith("**Rust ML WG Meeting 00015** starts in")
+
+
+def test_review_a_meeting_moved_later_after_its_reminders_gets_them_again_before_the_new_time(
+    make_env: MakeEnv,
+) -> None:
+    env = make_env(START - DAY)
+    env.run()
+    env.at(START - HOUR)
+    assert len(env.outbox.posts) == 2
+    env.clock.advance(minutes=10)
+    env.say("meeting move 2020-12-02 16:00")  # a day later (21:00Z), once both reminders went out
+    new_start = datetime(2020, 12, 2, 21, 0, tzinfo=UTC)
+    env.clock.advance(seconds=3)
+    env.run()  # the last post is edited to the new time; nothing new yet
+    assert len(env.outbox.posts) == 2
+    env.at(new_start - DAY)
+    env.at(new_start - HOUR)
+    posts = env.outbox.posts
+    assert len(posts) == 4
+    assert "Date: Wednesday 2020-12-02 16:00 EST" in posts[2].content
+    assert "starts in 1 hour" in posts[3].content
+    env.at(new_start - timedelta(minutes=30))
+    assert len(env.outbox.posts) == 4  # each once
