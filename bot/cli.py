@@ -107,16 +107,25 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
             max_topic_length=limits.max_topic_length,
         )
         scheduler.start()
-        signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+        # SIGTERM interrupts even a long poll; a command cut short rolls back and is handled after a
+        # restart, a saved reply not yet sent goes out then.
+        signal.signal(signal.SIGTERM, _interrupt)
         logging.getLogger("wgbot").info(
             "wgbot %s on #%s as %s", __version__, config.group.stream, me["full_name"]
         )
-        with contextlib.suppress(KeyboardInterrupt):
-            runner.run()  # catches up, then handles events until SIGTERM
-        scheduler.stop()
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                runner.run()  # catches up, then handles events until interrupted
+        finally:
+            scheduler.stop()
+            logging.getLogger("wgbot").info("wgbot stopped")
     finally:
         store.close()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

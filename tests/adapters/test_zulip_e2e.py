@@ -163,3 +163,14 @@ def test_review_owners_by_id_must_be_people_of_the_organisation(org: Org) -> Non
     org.say("Lorenz", f"@**wgbot** action add @**wgbot|{org.bot['user_id']}** do it yourself")
     replies = [m["content"] for m in org.wait_bot_messages(2)]
     assert all("I don't know anyone called" in r for r in replies)
+
+
+def test_sigterm_stops_the_bot_promptly_and_cleanly(org: Org) -> None:
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** agenda add before stopping")
+    org.wait_bot_messages(1)
+    assert org.stop_bot() == 0  # terminate() and wait, even in the middle of a long poll
+    assert "wgbot stopped" in org.log_text()
+    org.start_bot()  # the lock was released: a restart works
+    org.say("Lorenz", "@**wgbot** agenda")
+    assert "before stopping" in org.wait_bot_messages(2)[1]["content"]
