@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bot import grammar as g
 from bot import schedule as sched
@@ -45,6 +45,9 @@ class Context:
 class Outcome:
     group: Group
     reply: Reply
+
+
+JUST_STARTED = timedelta(hours=2)  # `meeting` also shows a meeting that started this recently
 
 
 class Refusal(Exception):
@@ -175,19 +178,7 @@ def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
     slot = None
     lead = "Added agenda item #{}"
     if cmd.day is not None:
-        if ctx.schedule is None:
-            raise Refusal(
-                "No meeting schedule is configured, so items go to the next meeting; leave out `for DATE`."
-            )
-        meeting = sched.meeting_on(ctx.schedule, group.calendar, cmd.day, ctx.now)
-        if meeting is None:
-            raise Refusal(
-                f"There is no upcoming meeting on {cmd.day.isoformat()}; `meeting schedule` lists them."
-            )
-        if meeting.skipped:
-            raise Refusal(
-                f"The meeting of {cmd.day.isoformat()} is skipped; `meeting unskip {cmd.day}` brings it back."
-            )
+        meeting = _meeting_on(group, ctx, cmd.day)
         slot = meeting.slot
         lead += f" for meeting {meeting.number:05d} on {_local(meeting.starts_at, ctx)}"
     else:
@@ -200,8 +191,23 @@ def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
     return replace(outcome, group=replace(outcome.group, next_agenda_id=item.id + 1))
 
 
+def _meeting_on(group: Group, ctx: Context, day: date) -> sched.Meeting:
+    """The upcoming, held meeting on `day`, or a refusal saying why there is none."""
+    if ctx.schedule is None:
+        raise Refusal(
+            "No meeting schedule is configured, so there is only the next meeting; leave out `for DATE`."
+        )
+    meeting = sched.meeting_on(ctx.schedule, group.calendar, day, ctx.now)
+    if meeting is None:
+        raise Refusal(f"There is no upcoming meeting on {day.isoformat()}; `meeting schedule` lists them.")
+    if meeting.skipped:
+        raise Refusal(f"The meeting of {day.isoformat()} is skipped; `meeting unskip {day}` brings it back.")
+    return meeting
+
+
 def _agenda_list(group: Group, cmd: g.AgendaList, ctx: Context) -> Outcome:
-    meeting = next_meeting(group, ctx)
+    """The agenda of the next meeting, or of a later one: its own items and those that roll over to it."""
+    meeting = next_meeting(group, ctx) if cmd.day is None else _meeting_on(group, ctx, cmd.day)
     return Outcome(group, AgendaView(next_agenda(group, meeting), meeting, ctx.info))
 
 
@@ -352,8 +358,10 @@ def _need_schedule(ctx: Context) -> sched.Schedule:
 
 
 def _meeting_next(group: Group, cmd: g.MeetingNext, ctx: Context) -> Outcome:
-    _need_schedule(ctx)
-    return Outcome(group, MeetingView(next_meeting(group, ctx), ctx.now, ctx.info))
+    plan = _need_schedule(ctx)
+    recent = sched.meetings(plan, group.calendar, ctx.now - JUST_STARTED, ctx.now + timedelta(seconds=1))
+    started = next((m for m in reversed(recent) if not m.skipped and m.starts_at <= ctx.now), None)
+    return Outcome(group, MeetingView(next_meeting(group, ctx), ctx.now, ctx.info, started))
 
 
 def _meeting_schedule(group: Group, cmd: g.MeetingSchedule, ctx: Context) -> Outcome:

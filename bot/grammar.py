@@ -61,7 +61,7 @@ class AgendaAdd:
 
 @dataclass(frozen=True)
 class AgendaList:
-    pass
+    day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +289,15 @@ def _agenda_add(args: str) -> AgendaAdd:
     return AgendaAdd(clean_text(args))
 
 
+def _agenda_list(args: str) -> AgendaList:
+    words = args.split()
+    if not words:
+        return AgendaList()
+    if len(words) == 2 and words[0].lower() == "for":
+        return AgendaList(parse_day(words[1], "meeting date"))
+    raise ArgError(f"expected nothing, or `for YYYY-MM-DD`, got {quoted(args)}")
+
+
 def _action_add(args: str) -> ActionAdd:
     owners, rest = parse_owners(args)
     due = None
@@ -389,10 +398,10 @@ COMMANDS: tuple[Spec, ...] = (
     ),
     Spec(
         "agenda list",
-        "",
-        "Show the next meeting's agenda, in order, with who proposed each item.",
+        "[for YYYY-MM-DD]",
+        "Show the next meeting's agenda (or the one on that date), in order, with who proposed each item.",
         "agenda",
-        _bare(AgendaList),
+        _agenda_list,
         aliases=("agenda",),
     ),
     Spec(

@@ -166,11 +166,18 @@ def meeting_lines(meeting: sched.Meeting, info: MeetingInfo) -> list[str]:
 
 
 def _meeting(reply: MeetingView) -> str:
+    lines = []
+    if reply.started is not None:
+        ago = sched.humanize_delta(reply.started.starts_at - reply.now)
+        lines.append(f"**{meeting_title(reply.started, reply.info)}** started {ago}.")
+        if reply.info.call_link:
+            lines.append(f"Call: {reply.info.call_link}")
+        lines.append("")
     if reply.meeting is None:
-        return "There are no more meetings in the schedule."
+        return "\n".join([*lines, "There are no more meetings in the schedule."])
     away = sched.humanize_delta(reply.meeting.starts_at - reply.now)
     head = f"**Next: {meeting_title(reply.meeting, reply.info)}**, {away}"
-    return "\n".join([head, *meeting_lines(reply.meeting, reply.info)])
+    return "\n".join([*lines, head, *meeting_lines(reply.meeting, reply.info)])
 
 
 def _schedule(reply: ScheduleView) -> str:

@@ -78,6 +78,7 @@ class MeetingView:
     meeting: Meeting | None
     now: datetime
     info: MeetingInfo
+    started: Meeting | None = None  # a meeting that started a little while ago (for late joiners)
 
 
 @dataclass(frozen=True)

@@ -95,3 +95,30 @@ def test_review_a_meeting_cannot_be_moved_past_the_next_one_or_into_a_clock_chan
     c.now = datetime(2021, 3, 1, 12, 0, tzinfo=UTC)
     gap = c.reply("meeting move 2021-03-14 02:30", CHAIR)  # New York springs forward at 02:00
     assert isinstance(gap, Problem) and "does not exist in America/New_York" in gap.message
+
+
+def test_review_the_agenda_of_a_later_meeting_can_be_seen() -> None:
+    c = chat()
+    c.say("agenda add for next time")
+    assert c.say("agenda add for 2020-12-15 later topic") == (
+        "Added agenda item #2 for meeting 00016 on 2020-12-15 16:00 EST: later topic"
+    )
+    later = c.reply("agenda list for 2020-12-15")
+    assert isinstance(later, AgendaView) and later.meeting is not None and later.meeting.number == 16
+    assert [i.text for i in later.items] == ["for next time", "later topic"]  # with what would roll over
+    nothing = c.reply("agenda list for 2020-12-16")
+    assert isinstance(nothing, Problem) and "no upcoming meeting on 2020-12-16" in nothing.message
+
+
+def test_review_a_meeting_that_just_started_is_shown_with_its_link() -> None:
+    c = chat()
+    c.now = datetime(2020, 12, 1, 21, 10, tzinfo=UTC)  # ten minutes into meeting 15
+    lines = c.say("meeting").splitlines()
+    assert lines[:3] == [
+        "**Rust ML WG Meeting 00015** started 10 minutes ago.",
+        "Call: https://example.org/call",
+        "",
+    ]
+    assert lines[3].startswith("**Next: Rust ML WG Meeting 00016**")
+    c.now = datetime(2020, 12, 2, 12, 0, tzinfo=UTC)
+    assert c.say("meeting").startswith("**Next: Rust ML WG Meeting 00016**")
