@@ -260,7 +260,10 @@ def _action_add(group: Group, cmd: g.ActionAdd, ctx: Context) -> Outcome:
     owners = _owners(cmd.owners, ctx)
     item = ActionItem(group.next_action_id, cmd.text, owners, ctx.actor, ctx.now, due=cmd.due)
     item = changed(item, "created", ctx.actor, ctx.now)
-    outcome = _commit(group, ctx, f"adding action #{item.id}", (item,), Ack(f"Added action #{item.id}", item))
+    today = ctx.now.astimezone(ctx.info.timezone).date()
+    late = f"Note: {cmd.due} has already passed." if cmd.due is not None and cmd.due < today else ""
+    reply = Ack(f"Added action #{item.id}", item, late)
+    outcome = _commit(group, ctx, f"adding action #{item.id}", (item,), reply)
     return replace(outcome, group=replace(outcome.group, next_action_id=item.id + 1))
 
 

@@ -248,3 +248,9 @@ def test_review_wording_of_removal_discussed_and_closed_listings() -> None:
     with pytest.raises(grammar.ParseError) as raised:
         grammar.parse("actions done 1")
     assert raised.value.suggestion == "action done"
+
+
+def test_review_a_due_date_already_past_is_pointed_out() -> None:
+    chat = Chat()  # 2020-11-20 in New York
+    assert chat.say("action add me a due 2020-11-19").endswith("\nNote: 2020-11-19 has already passed.")
+    assert "Note" not in chat.say("action add me b due 2020-11-20")
