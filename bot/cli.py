@@ -91,13 +91,15 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
     config = load_config(bot_config)
     store = Store.open(config.database)  # first: a second copy on the same data stops here
     try:
-        api = ZulipApi(connect(zuliprc))
+        api = ZulipApi(connect(zuliprc), claimed=store.claimed_messages)
         me, stream = check_startup(api, config.group)
         directory = Directory()
         bot = WgBot(config, store, SystemClock(), is_chair=directory.is_chair, people=directory.lookup)
         runner = ZulipRunner(bot, api, me, stream, directory)
         runner.register()  # the server's limits, its people, the chairs
-        scheduler_api = ZulipApi(connect(zuliprc), my_id=api.my_id)  # the scheduler thread's own session
+        scheduler_api = ZulipApi(
+            connect(zuliprc), my_id=api.my_id, claimed=store.claimed_messages
+        )  # own session
         limits = runner.settings
         scheduler = Scheduler(
             bot,

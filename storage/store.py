@@ -170,6 +170,20 @@ class Store:
                         "posts", str(reply_id), {"record": doc["record"], "reply_to": doc.get("reply_to", {})}
                     )
 
+    def claimed_messages(self) -> frozenset[int]:
+        """Ids of the bot's messages already recorded as a reply or a reminder (not to be matched twice)."""
+        with self._db.transaction() as txn:
+            replies = {int(i) for doc in txn.all("handled").values() for i in doc.get("reply_ids", [])}
+            reminders = {int(d["message_id"]) for d in txn.all("reminders").values() if d.get("message_id")}
+        return frozenset(replies | reminders)
+
+    def reply_failed(self, message_id: int | str, reason: str) -> None:
+        """The reply was refused for good (say, a DM to a deactivated user): stop trying, keep the reason."""
+        with self._db.transaction() as txn:
+            doc = txn.get("handled", str(message_id))
+            if doc is not None:
+                txn.put("handled", str(message_id), {**doc, "sent": "failed", "failure": reason})
+
     def post(self, message_id: int) -> dict[str, Any] | None:
         """A bot message that is about exactly one record: that record and where the message is."""
         return self._db.get("posts", str(message_id))

@@ -224,6 +224,14 @@ class ZulipRunner:
                 delay = min(2.0**failures, 60.0)
                 log.warning("Zulip problem (%s); trying again in %.0f s", error, delay)
                 self.stopping.wait(delay)
+            except StartupError:
+                raise
+            except Exception:  # never let one surprise end the bot: log it, wait, catch up again
+                failures += 1
+                delay = min(2.0**failures, 60.0)
+                log.exception("unexpected error in the event loop; trying again in %.0f s", delay)
+                self.needs_catch_up = True
+                self.stopping.wait(delay)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -234,7 +242,7 @@ class ZulipRunner:
             "register",
             {
                 "event_types": ["message", "reaction", "realm_user"],
-                "fetch_event_types": ["realm", "realm_user"],
+                "fetch_event_types": ["message", "realm", "realm_user"],  # message: max_message_id
                 "apply_markdown": False,
                 "client_gravatar": True,
             },
@@ -257,7 +265,9 @@ class ZulipRunner:
                 raise  # at start-up, a chair that matches nobody is a configuration error
             log.error("a configured chair no longer matches a user; keeping the chairs known before")
         self.registered_once = True
-        self.bot.store.start_cursor(int(answer.get("max_message_id", 0)))
+        if "max_message_id" not in answer:
+            raise ApiError("the server's /register answer has no max_message_id", "NO_MAX_MESSAGE_ID")
+        self.bot.store.start_cursor(int(answer["max_message_id"]))  # a first start skips the past
         log.info("registered event queue %s", self.queue_id)
 
     def catch_up(self) -> None:
@@ -353,7 +363,9 @@ class ZulipRunner:
         if about is None or about[0] != "action" or user_id == self.me_id:
             return
         post = self.bot.store.post(int(event["message_id"]))
-        reply_to = {**(post["reply_to"] if post else {}), "after": int(event["message_id"])}
+        # the reply comes after everything handled so far (the reacted-to message may be old)
+        after = max(int(event["message_id"]), self.bot.store.last_handled() or 0)
+        reply_to = {**(post["reply_to"] if post else {}), "after": after}
         key = f"r{event['message_id']}-{user_id}-{event['emoji_name']}"  # saved and delivered like a command
         if self.bot.store.handled(key) is not None:
             return
@@ -374,7 +386,15 @@ class ZulipRunner:
             reply_to = effect["reply_to"]
             ids = self._send(reply_to, effect["reply"], after=int(reply_to.get("after", 0)), tried=tried)
         except SendFailed as error:
-            log.error("reply to message %s not sent yet (%s); will try again", message_id, error)
+            if error.permanent:
+                log.error("reply to message %s refused by Zulip, given up: %s", message_id, error)
+                self.bot.store.reply_failed(message_id, str(error))
+            else:
+                log.error("reply to message %s not sent yet (%s); will try again", message_id, error)
+                self.replies_waiting = True
+            return
+        except Exception:
+            log.exception("reply to message %s not sent yet; will try again", message_id)
             self.replies_waiting = True
             return
         self.bot.store.reply_sent(message_id, ids)

@@ -32,6 +32,7 @@ __all__ = ["ApiError", "ServerSettings", "ZulipApi", "connect"]
 log = logging.getLogger(__name__)
 
 TIMEOUT = "TIMEOUT"  # our code for "retried until give_up_after, no answer": not a refusal
+FIND_PAGES = 20  # pages of 100 messages searched for a message that may have gone out
 
 
 class ApiError(Exception):
@@ -91,6 +92,7 @@ class ZulipApi:
     sleep: Callable[[float], None] = time.sleep
     my_id: int | None = field(default=None)
     last_status: int = 0  # the HTTP status of the last answer (the client hides it behind JSON bodies)
+    claimed: Callable[[], frozenset[int]] = frozenset  # ids of our messages already recorded as something
 
     def __post_init__(self) -> None:
         self.client.ensure_session()
@@ -127,7 +129,7 @@ class ZulipApi:
             result = self.client.call_endpoint(
                 url=url, method=method, request=dict(request or {}), longpolling=poll
             )
-        except (requests.ConnectionError, requests.Timeout, zulip.UnrecoverableNetworkError) as error:
+        except (requests.RequestException, zulip.UnrecoverableNetworkError) as error:
             raise _Transient(f"connection problem: {error}", maybe_done=True) from None
         if result.get("result") == "success":
             return result
@@ -183,7 +185,7 @@ class ZulipApi:
         return self.send(request, lambda: self.find_post(stream, topic, content))
 
     def find_post(self, stream: str, topic: str, content: str, after: int | None = None) -> int | None:
-        """Our newest message with exactly this content in that topic (after message `after`, if given)."""
+        """A post of ours with exactly this content in that topic that no record claims yet (see `_find`)."""
         narrow: list[dict[str, Any]] = [
             {"operator": "sender", "operand": self.whoami()},
             {"operator": "stream", "operand": stream},
@@ -192,12 +194,14 @@ class ZulipApi:
         return self._find(narrow, content, after)
 
     def find_private(self, to: list[int], content: str, after: int | None = None) -> int | None:
+        """The same for a private message to exactly the people `to` (and the bot)."""
         narrow: list[dict[str, Any]] = [
             {"operator": "sender", "operand": self.whoami()},
             {"operator": "is", "operand": "private"},
         ]
+        everyone = {*to, self.whoami()}
         return self._find(
-            narrow, content, after, lambda m: {u["id"] for u in m["display_recipient"]} >= set(to)
+            narrow, content, after, lambda m: {u["id"] for u in m["display_recipient"]} == everyone
         )
 
     def _find(
@@ -207,12 +211,34 @@ class ZulipApi:
         after: int | None,
         keep: Callable[[dict[str, Any]], bool] = lambda m: True,
     ) -> int | None:
-        if after is None:
-            found = self.messages(narrow, "newest", before=50)["messages"]
-        else:
-            found = self.messages(narrow, after, after=100)["messages"]
-        matches = [m["id"] for m in found if m["content"] == content and keep(m)]
-        return max(matches) if matches else None
+        """The first matching message after message `after` (the newest matching one if None).
+
+        A message already recorded as the reply to something else, or as a reminder, is not a match:
+        two people asking the same thing get the same text, and each must get their own answer.
+        Pages through at most FIND_PAGES pages of 100, raising SendFailed when Zulip doesn't answer.
+        """
+        claimed = self.claimed()
+        forward = after is not None
+        anchor: int | str = after if after is not None else "newest"
+        try:
+            for _ in range(FIND_PAGES):
+                if forward:
+                    answer = self.messages(narrow, anchor, after=100)
+                else:
+                    answer = self.messages(narrow, anchor, before=100)
+                page = answer["messages"] if forward else list(reversed(answer["messages"]))
+                for message in page:
+                    if message["content"] == content and message["id"] not in claimed and keep(message):
+                        return int(message["id"])
+                if not page or answer.get("found_newest" if forward else "found_oldest", True):
+                    return None
+                anchor = int(page[-1]["id"])
+        except ApiError as error:
+            raise SendFailed(
+                f"could not check whether it went out: {error}", permanent=error.code != TIMEOUT
+            ) from None
+        log.warning("gave up looking for a message after %d pages; treating it as not sent", FIND_PAGES)
+        return None
 
     def edit(self, message_id: int, content: str) -> bool:
         """Edit our message; False when the server refuses because the edit window has passed."""

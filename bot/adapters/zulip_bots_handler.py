@@ -4,10 +4,11 @@ The framework runs its own event loop and hands us each message that mentions th
 What still holds in this mode: messages are applied once (ids saved with their effect), replies are
 saved and go out through wgbot's own client (never the framework's rate limiter, which calls
 `sys.exit` after 20 messages in 5 seconds), 429s are waited out, 5xx never double-post, and at start
-the bot catches up on what arrived while it was down. What does not: the framework re-registers
-silently when Zulip drops its event queue, so messages in that gap wait until the next restart, and
-it delivers no reaction events, so closing by reaction needs `wgbot run`; and no user events, so the
-list of people (names, administrators) is reloaded every ten minutes instead of kept current.
+the bot catches up on what arrived while it was down. What differs: the framework re-registers
+silently when Zulip drops its event queue, so messages in that gap wait until the next command
+arrives (each command first fetches what was missed); it delivers no reaction events, so closing by
+reaction needs `wgbot run`; and no user events, so the list of people (names, administrators) is
+reloaded every ten minutes instead of kept current.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class WgBotHandler:
         config = load_config(Path(config_file) if config_file else None)
         self.store = Store.open(config.database)
         framework_client = bot_handler._client  # for its credentials only: our sends skip its rate limiter
-        self.api = ZulipApi(connect_like(framework_client))
+        self.api = ZulipApi(connect_like(framework_client), claimed=self.store.claimed_messages)
         me, stream = check_startup(self.api, config.group)
         directory = Directory()
         self.bot = WgBot(
@@ -61,9 +62,9 @@ class WgBotHandler:
         self.runner.catch_up()
         self.runner.flush_replies()
         self.api.call("DELETE", "events", {"queue_id": self.runner.queue_id})  # the framework polls its own
-        scheduler_api = ZulipApi(
-            connect_like(framework_client), my_id=self.api.my_id
-        )  # its thread's own session
+        scheduler_api = ZulipApi(  # the scheduler thread's own session
+            connect_like(framework_client), my_id=self.api.my_id, claimed=self.store.claimed_messages
+        )
         limits = self.runner.settings
         self.scheduler = Scheduler(
             self.bot,
@@ -80,6 +81,9 @@ class WgBotHandler:
             if time.monotonic() - self.people_loaded > PEOPLE_REFRESH:  # no realm_user events in this mode
                 self.runner.directory.load(self.api.call("GET", "users")["members"])
                 self.people_loaded = time.monotonic()
+            # The framework skips what arrives while it re-registers a dropped queue, and what came
+            # between our start-up catch-up and its own registration: fetch all of that first.
+            self.runner.catch_up()
             self.runner.on_message(original)
             if self.runner.replies_waiting:  # a reply that failed earlier: this mode has no loop of ours
                 self.runner.replies_waiting = False

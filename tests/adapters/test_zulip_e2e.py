@@ -174,3 +174,14 @@ def test_sigterm_stops_the_bot_promptly_and_cleanly(org: Org) -> None:
     org.start_bot()  # the lock was released: a restart works
     org.say("Lorenz", "@**wgbot** agenda")
     assert "before stopping" in org.wait_bot_messages(2)[1]["content"]
+
+
+def test_review_a_first_start_does_not_replay_the_streams_past(org: Org) -> None:
+    for n in range(3):
+        org.say("Lorenz", f"@**wgbot** agenda add old {n}")
+    org.start_bot()
+    org.say("Lorenz", "@**wgbot** agenda add new")
+    replies = org.wait_bot_messages(1)
+    time.sleep(0.5)
+    assert [m["content"] for m in org.bot_messages()] == ["Added agenda item #1: new"]
+    assert replies[0]["content"] == "Added agenda item #1: new"
