@@ -349,9 +349,10 @@ class ZulipRunner:
             self.bot.handle(Incoming(text, sender, message_id, reply_to))
         except Exception:
             log.exception("failed to handle message %s: %r", message_id, text)
-            self.bot.store.mark_handled(
-                message_id, {"reply": SORRY, "reply_to": reply_to, "record": None, "sent": False}
-            )
+            if self.bot.store.handled(message_id) is None:  # else the change was saved, with its reply
+                self.bot.store.mark_handled(
+                    message_id, {"reply": SORRY, "reply_to": reply_to, "record": None, "sent": False}
+                )
         self.deliver(message_id)
 
     def on_reaction(self, event: Mapping[str, Any]) -> None:
