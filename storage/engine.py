@@ -62,6 +62,7 @@ __all__ = [
     "StorageError",
     "Transaction",
     "UnreadableDatabase",
+    "WriteFailed",
 ]
 
 APP = "wgbot"
@@ -82,6 +83,13 @@ class StorageError(Exception):
 
 class DatabaseLocked(StorageError):
     """Another process (or another open in this process) holds the database's lock file."""
+
+
+class WriteFailed(StorageError):
+    """A commit could not be written (disk full, read-only folder, ...); nothing of it was saved.
+
+    The caller may try the same transaction again later; the file still holds the state before it.
+    """
 
 
 class UnreadableDatabase(StorageError):
@@ -218,7 +226,7 @@ class _MemoryBackedStorage(Storage):
         try:
             _replace_file(self._path, payload, self._mode)
         except OSError as exc:
-            raise StorageError(f"could not write {self._path}: {exc}; nothing was saved") from exc
+            raise WriteFailed(f"could not write {self._path}: {exc}; nothing was saved") from exc
         self._committed = data  # the commit point is os.replace
         try:
             _fsync_dir(self._path.parent)
