@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,7 @@ from bot.app import Incoming, WgBot
 from bot.config import GroupConfig
 from bot.model import Person
 from bot.ports import SendFailed
+from storage.engine import WriteFailed
 
 __all__ = ["CLOSING_EMOJI", "Directory", "StartupError", "ZulipRunner", "check_startup", "split_message"]
 
@@ -32,6 +35,13 @@ log = logging.getLogger(__name__)
 
 CLOSING_EMOJI = frozenset({"check", "check_mark"})
 ADMIN_ROLES = frozenset({100, 200})  # organisation owner, administrator
+NOT_SAVED = (
+    "I could not save that just now: the bot's data file can't be written (the disk may be full). "
+    "Nothing has changed yet; I'll carry it out as soon as I can write again, and answer then."
+)
+RETRY_FIRST = 1.0  # seconds before the first retry of a command that could not be saved, doubling
+RETRY_MAX = 60.0
+HELD_POLL = 5.0  # seconds between looks at new messages while commands are held
 SORRY = (
     "Sorry, something went wrong while handling that; nothing was changed. The details are in the bot's log."
 )
@@ -111,6 +121,12 @@ class Directory:
                 )
             ids.update(matches)
         return frozenset(ids)
+
+
+def _key(incoming: Incoming) -> int | str:
+    """The id a Zulip command is saved under (messages and reactions always have one)."""
+    assert incoming.message_id is not None
+    return incoming.message_id
 
 
 def split_message(text: str, limit: int) -> list[str]:
@@ -193,6 +209,10 @@ class ZulipRunner:
         self.replies_waiting = False  # a reply failed to go out: try again after the next poll
         self.needs_catch_up = False  # a new event queue: fetch what arrived before it
         self.registered_once = False
+        self.busy = threading.RLock()  # handling and retrying never interleave (zulip-run-bot: 2 threads)
+        self.held: deque[Incoming] = deque()  # commands that could not be saved, in order (see `apply`)
+        self.retry_delay = RETRY_FIRST
+        self.retry_at = 0.0  # time.monotonic() of the next retry of the held commands
         self._mention = re.compile(
             rf"^\s*@_?\*\*{re.escape(self.me_name)}(?:\|{self.me_id})?\*\*[\s:,]*", re.IGNORECASE
         )
@@ -210,7 +230,10 @@ class ZulipRunner:
                     self.catch_up()
                     self.flush_replies()
                     self.needs_catch_up = False
-                self.poll()
+                self.retry_held()
+                self.poll(wait=not self.held)  # while commands are held, look in often, retry between
+                if self.held:
+                    self.stopping.wait(min(max(self.retry_at - time.monotonic(), 0.0), HELD_POLL))
                 if self.replies_waiting:
                     self.replies_waiting = False
                     self.flush_replies()
@@ -289,10 +312,10 @@ class ZulipRunner:
         for message_id in sorted(missed):
             self.on_message(missed[message_id])
 
-    def poll(self) -> None:
-        answer = self.api.call(
-            "GET", "events", {"queue_id": self.queue_id, "last_event_id": self.last_event_id}, poll=True
-        )
+    def poll(self, *, wait: bool = True) -> None:
+        """The next events; `wait`: long-poll until there are some (else answer at once)."""
+        request = {"queue_id": self.queue_id, "last_event_id": self.last_event_id, "dont_block": not wait}
+        answer = self.api.call("GET", "events", request, poll=wait)
         for event in answer["events"]:
             self.last_event_id = max(self.last_event_id, int(event["id"]))
             self.on_event(event)
@@ -345,15 +368,82 @@ class ZulipRunner:
         else:
             reply_to |= {"type": "private", "to": self._participants(message)}
         sender = self.directory.person(int(message["sender_id"]), str(message.get("sender_full_name", "")))
+        self.apply(Incoming(text, sender, message_id, reply_to))
+
+    def apply(self, incoming: Incoming) -> None:
+        """Handle one command and send its reply; if it can't be saved, tell the sender and hold it.
+
+        Held commands keep their order: while one is held, later ones are held behind it, so the
+        catch-up cursor never passes a command that was not applied (a restart fetches them again).
+        """
+        with self.busy:
+            if any(_key(waiting) == _key(incoming) for waiting in self.held):
+                return  # fetched again by a catch-up: it is held already
+            if self.held:
+                self._hold(incoming, "an earlier command is held")
+            elif self._handle_saved(incoming):
+                self.deliver(_key(incoming))
+
+    def _hold(self, incoming: Incoming, reason: object) -> None:
+        log.error("could not save message %s (%s); holding it, will retry", _key(incoming), reason)
+        self.held.append(incoming)
+        self._tell(incoming, NOT_SAVED)
+
+    def _handle_saved(self, incoming: Incoming) -> bool:
+        """Handle `incoming`; False when the store could not write it (it is held, the sender told)."""
         try:
-            self.bot.handle(Incoming(text, sender, message_id, reply_to))
+            self._handle(incoming)
+        except WriteFailed as error:
+            self.retry_delay = RETRY_FIRST
+            self.retry_at = time.monotonic() + self.retry_delay
+            self._hold(incoming, error)
+            return False
+        return True
+
+    def _handle(self, incoming: Incoming) -> None:
+        """`bot.handle`, with a saved apology for a command that fails for another reason."""
+        message_id = _key(incoming)
+        try:
+            self.bot.handle(incoming)
+        except WriteFailed:
+            raise
         except Exception:
-            log.exception("failed to handle message %s: %r", message_id, text)
+            log.exception("failed to handle message %s: %r", message_id, incoming.text)
             if self.bot.store.handled(message_id) is None:  # else the change was saved, with its reply
-                self.bot.store.mark_handled(
-                    message_id, {"reply": SORRY, "reply_to": reply_to, "record": None, "sent": False}
-                )
-        self.deliver(message_id)
+                effect = {"reply": SORRY, "reply_to": incoming.reply_to, "record": None, "sent": False}
+                self.bot.store.mark_handled(message_id, effect)
+
+    def _tell(self, incoming: Incoming, text: str) -> None:
+        """A reply that is not saved (the store can't write): sent once, at once, if Zulip takes it."""
+        try:
+            self._send(incoming.reply_to or {}, text, after=int((incoming.reply_to or {}).get("after", 0)))
+        except Exception as error:
+            log.warning("could not tell the sender of message %s: %s", incoming.message_id, error)
+
+    def retry_held(self) -> None:
+        """Apply the held commands in order, once the store can write again (backoff in between)."""
+        with self.busy:
+            if not self.held or time.monotonic() < self.retry_at:
+                return
+            while self.held:
+                incoming = self.held[0]
+                try:
+                    if self.bot.store.handled(_key(incoming)) is None:
+                        self._handle(incoming)
+                except WriteFailed as error:
+                    self.retry_delay = min(self.retry_delay * 2, RETRY_MAX)
+                    self.retry_at = time.monotonic() + self.retry_delay
+                    log.warning(
+                        "still cannot save (%s); %d command(s) held, next try in %.0f s",
+                        error,
+                        len(self.held),
+                        self.retry_delay,
+                    )
+                    return
+                self.held.popleft()
+                self.deliver(_key(incoming))
+            self.retry_delay = RETRY_FIRST
+            log.info("the data file can be written again: all held commands are applied")
 
     def on_reaction(self, event: Mapping[str, Any]) -> None:
         """A check mark on the bot's message about one action closes that action."""
@@ -370,8 +460,7 @@ class ZulipRunner:
         key = f"r{event['message_id']}-{user_id}-{event['emoji_name']}"  # saved and delivered like a command
         if self.bot.store.handled(key) is not None:
             return
-        self.bot.handle(Incoming(f"action done {about[1]}", self.directory.person(user_id), key, reply_to))
-        self.deliver(key)
+        self.apply(Incoming(f"action done {about[1]}", self.directory.person(user_id), key, reply_to))
 
     # --- replies -------------------------------------------------------------------------------
 
@@ -398,7 +487,11 @@ class ZulipRunner:
             log.exception("reply to message %s not sent yet; will try again", message_id)
             self.replies_waiting = True
             return
-        self.bot.store.reply_sent(message_id, ids)
+        try:
+            self.bot.store.reply_sent(message_id, ids)
+        except WriteFailed as error:  # it went out; marking it sent waits (a later look finds it)
+            log.warning("reply to message %s sent, but not marked sent yet: %s", message_id, error)
+            self.replies_waiting = True
 
     def flush_replies(self) -> None:
         """Replies saved but not known to be sent (the bot died between saving and sending)."""

@@ -14,6 +14,7 @@ reloaded every ten minutes instead of kept current.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -74,9 +75,23 @@ class WgBotHandler:
             max_topic_length=limits.max_topic_length,
         )
         self.scheduler.start()
+        # This mode has no loop of ours: commands held because the store could not write are retried here.
+        threading.Thread(target=self._retry_held, name="wgbot-retry", daemon=True).start()
+
+    def _retry_held(self) -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                self.runner.retry_held()
+            except Exception:
+                log.exception("retrying the held commands failed; trying again")
 
     def handle_message(self, message: dict[str, Any], bot_handler: Any) -> None:
         original = {**message, "content": message.get("full_content", message["content"])}
+        with self.runner.busy:  # one thread at a time on our Zulip session (see `_retry_held`)
+            self._handle_message(original)
+
+    def _handle_message(self, original: dict[str, Any]) -> None:
         try:
             if time.monotonic() - self.people_loaded > PEOPLE_REFRESH:  # no realm_user events in this mode
                 self.runner.directory.load(self.api.call("GET", "users")["members"])
@@ -89,7 +104,7 @@ class WgBotHandler:
                 self.runner.replies_waiting = False
                 self.runner.flush_replies()
         except Exception:
-            log.exception("failed to handle message %s", message.get("id"))
+            log.exception("failed to handle message %s", original.get("id"))
 
 
 def connect_like(client: Any) -> Any:
