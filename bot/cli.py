@@ -56,18 +56,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _shell(config_path: Path | None, user: str | None) -> int:
     from bot.adapters.clock import SystemClock
-    from bot.adapters.scheduler import Scheduler
-    from bot.adapters.terminal import ShellOutput, TerminalOutbox, run_shell, shell_bot
+    from bot.adapters.terminal import ShellOutput, run_shell, shell_bot, shell_scheduler
     from storage.store import Store
 
     config = load_config(config_path)
     store = Store.open(config.database)
-    output = ShellOutput(sys.stdout)
-    bot = shell_bot(config, store, SystemClock())
-    scheduler = Scheduler(bot, TerminalOutbox(output), edit_window=None)
+    user = user or getpass.getuser()
+    output = ShellOutput()  # sys.stdout as it is when printing (prompt_toolkit patches it)
+    bot = shell_bot(config, store, SystemClock(), chair=user)
+    scheduler = shell_scheduler(bot, output)  # prints reminders; records them in memory only
     try:
-        scheduler.start()  # reminders are printed as posts while you chat
-        run_shell(bot, user or getpass.getuser(), output=output)
+        scheduler.start()
+        run_shell(bot, user, output=output)
     except KeyboardInterrupt:
         output.block("")
     finally:

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Protocol
 
 from bot import reminders
 from bot import schedule as sched
@@ -50,7 +51,7 @@ from bot.model import Group
 from bot.ports import Outbox, SendFailed
 from bot.reminders import Draft, Key, Posted, Refresh, Snapshot
 
-__all__ = ["Scheduler"]
+__all__ = ["ReminderLedger", "Scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,28 @@ def _describe(key: Key) -> str:
     return f"reminder {int(offset.total_seconds())}s before the meeting of slot {slot.isoformat()}"
 
 
+class ReminderLedger(Protocol):
+    """Where the scheduler records its reminders: what `Store` offers for them (`wgbot run`).
+
+    The shell gives another one (in memory, `bot.adapters.terminal.ShellReminders`), so that what it
+    prints is never recorded as sent in the data file: only posts that Zulip made are.
+    """
+
+    def reminders(self, group: str, /) -> dict[Key, Posted]: ...
+    def reminder_sending(self, group: str, posted: Posted, superseded: Iterable[Key] = (), /) -> None: ...
+    def reminder_sent(self, group: str, key: Key, message_id: int, at: datetime, /) -> None: ...
+    def reminder_dropped(self, group: str, key: Key, /) -> None: ...
+    def reminder_superseded(self, group: str, key: Key, /) -> None: ...
+    def reminder_shown(self, group: str, key: Key, shown: Snapshot, /) -> None: ...
+    def reminder_updating(self, group: str, key: Key, content: str, shown: Snapshot, /) -> None: ...
+    def reminder_updated(self, group: str, key: Key, /, sent: bool) -> None: ...
+
+
 class Scheduler:
-    """Posts reminders for `bot`'s group through its own `outbox`, with the clock `bot.clock`."""
+    """Posts reminders for `bot`'s group through its own `outbox`, with the clock `bot.clock`.
+
+    What was posted is recorded in `ledger` (default: the bot's store).
+    """
 
     def __init__(
         self,
@@ -84,9 +105,11 @@ class Scheduler:
         debounce: float = 3.0,
         max_message_length: int = reminders.MESSAGE_LIMIT,
         max_topic_length: int = reminders.TOPIC_LIMIT,
+        ledger: ReminderLedger | None = None,
     ) -> None:
         self._bot = bot
         self._outbox = outbox
+        self._ledger: ReminderLedger = bot.store if ledger is None else ledger
         self._clock = bot.clock
         self._edit_window = edit_window
         self._max_message_length = max_message_length
@@ -260,8 +283,8 @@ class Scheduler:
             self._failures.pop(key, None)
 
     def _drop(self, stream: str, key: Key) -> str:
-        if key in self._bot.store.reminders(stream):
-            self._bot.store.reminder_dropped(stream, key)
+        if key in self._ledger.reminders(stream):
+            self._ledger.reminder_dropped(stream, key)
         return "it is dropped and will not be posted"
 
     def _give_up_pending(self, stream: str, p: Posted) -> str:
@@ -270,7 +293,7 @@ class Scheduler:
         return self._give_up_refresh(stream, p.key, p.update_shown)
 
     def _give_up_refresh(self, stream: str, key: Key, shown: Snapshot | None) -> str:
-        self._bot.store.reminder_updated(stream, key, sent=False)
+        self._ledger.reminder_updated(stream, key, sent=False)
         if shown is not None:
             self._given_up[key] = shown
         return "its post does not show the latest changes; tried again at the next change"
@@ -286,7 +309,7 @@ class Scheduler:
 
     def _load(self, stream: str) -> tuple[Group, dict[Key, Posted]]:
         with self._bot.lock:
-            return self._bot.store.load(stream), self._bot.store.reminders(stream)
+            return self._bot.store.load(stream), self._ledger.reminders(stream)
 
     def _recover(
         self,
@@ -303,7 +326,7 @@ class Scheduler:
         is older than this one would be, so this one did not go out. A reminder that did not go out
         is not sent any more when a later one of its meeting is due (`later_due`): that one is.
         """
-        store = self._bot.store
+        store = self._ledger
         wanted = meeting is not None and not meeting.skipped
         if p.state == reminders.SENDING:
             found = self._outbox.find_post(stream, p.topic, p.content)
@@ -350,10 +373,10 @@ class Scheduler:
             shown=draft.shown,
         )
         with self._bot.lock:
-            self._bot.store.reminder_sending(stream, posted, draft.superseded)
+            self._ledger.reminder_sending(stream, posted, draft.superseded)
         message_id = self._outbox.post(stream, draft.topic, draft.content)
         with self._bot.lock:
-            self._bot.store.reminder_sent(stream, draft.key, message_id, now)
+            self._ledger.reminder_sent(stream, draft.key, message_id, now)
         late = now - (draft.meeting.starts_at - draft.key[1])
         note = f", {int(late.total_seconds())} s late" if late > timedelta(minutes=1) else ""
         log.info("posted %s as message %s%s", _describe(draft.key), message_id, note)
@@ -361,7 +384,7 @@ class Scheduler:
     def _refresh(self, stream: str, refresh: Refresh, now: datetime) -> None:
         """Edit a stale reminder; past the edit window (or if the server refuses), post an update."""
         p = refresh.posted
-        store = self._bot.store
+        store = self._ledger
         assert p.message_id is not None and p.posted_at is not None
         if self._edit_window is None or now - p.posted_at < self._edit_window:
             try:

@@ -2,6 +2,15 @@
 
 Each line is a message from the shell's user in the group's stream; the reply is printed. `/as NAME`
 switches who is talking. In the shell names stand in for Zulip user ids: `@**Lorenz**` is Lorenz.
+
+What the shell writes: the group's data (agenda, actions, meetings skipped or moved), in the same
+data file as `wgbot run`. What it never writes: reminders. Only Zulip can make a reminder "sent", so
+the shell keeps its reminders in memory (`ShellReminders`), starting from none: it prints what the
+bot would post, and the data file's reminders are left for `wgbot run` to post on Zulip.
+
+On a terminal, lines are read with prompt_toolkit (editing, history with the arrow keys, Ctrl-C drops
+the line, Ctrl-D leaves), and what the scheduler thread prints appears above the prompt, leaving the
+line being typed alone. Otherwise (a pipe, a file) lines are read as they come, with no prompt.
 """
 
 from __future__ import annotations
@@ -9,17 +18,39 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from typing import TextIO
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TextIO
 
-from bot.app import Incoming, WgBot
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
+
+from bot.adapters.scheduler import Scheduler
+from bot.app import Handled, Incoming, WgBot
 from bot.config import Config, GroupConfig
 from bot.model import Person
-from bot.ports import Clock
+from bot.ports import Clock, SendFailed
+from bot.reminders import DROPPED, SENDING, SENT, SUPERSEDED, Key, Posted, Snapshot
+from storage.engine import WriteFailed
 from storage.store import Store
 
-__all__ = ["ShellChairs", "ShellOutput", "TerminalOutbox", "run_shell", "shell_bot"]
+__all__ = [
+    "Shell",
+    "ShellChairs",
+    "ShellOutput",
+    "ShellReminders",
+    "TerminalOutbox",
+    "run_shell",
+    "shell_bot",
+    "shell_scheduler",
+]
 
 _BOT_MENTION = re.compile(r"^\s*(?:@_?\*\*wgbot(?:\|\d+)?\*\*|@wgbot\b)[\s:,]*", re.IGNORECASE)
+_AS_MENTION = re.compile(r"^@_?\*\*(.*?)(?:\|\d+)?\*\*$")
+
+SAVE_RETRY_FIRST = 1.0  # seconds before trying a command that could not be saved again, doubling
+SAVE_RETRY_MAX = 30.0
 
 
 def shell_person(name: str, user_id: str | None = None) -> Person:
@@ -28,48 +59,57 @@ def shell_person(name: str, user_id: str | None = None) -> Person:
 
 
 class ShellChairs:
-    """Chairs in the shell: names from `chairs`; with none configured, whoever sits at the terminal."""
+    """Chairs in the shell: the names (or ids) in `chairs`; with none configured, `starter` alone.
+
+    `starter` is who started the shell (`--as` or the login name). None (for tests and benchmarks
+    that build a bot without a terminal) makes everyone a chair where none are configured.
+    """
+
+    def __init__(self, starter: str | None = None) -> None:
+        self.starter = starter
 
     def __call__(self, person: Person, group: GroupConfig) -> bool:
-        return not group.chairs or person.id in group.chairs or person.name in group.chairs
+        if group.chairs:
+            return person.id in group.chairs or person.name in group.chairs
+        return self.starter is None or person.name == self.starter
+
+    def describe(self, group: GroupConfig) -> str:
+        """Who the chairs are, in words, for the banner."""
+        if group.chairs:
+            return f"Chairs: {', '.join(group.chairs)} (`chairs` in the config)."
+        if self.starter is None:
+            return "Chairs: everyone (no `chairs` configured)."
+        return f"Chairs: {self.starter}, who started the shell (no `chairs` configured)."
 
 
-def shell_bot(config: Config, store: Store, clock: Clock) -> WgBot:
-    return WgBot(config, store, clock, is_chair=ShellChairs(), people=shell_person)
+def shell_bot(config: Config, store: Store, clock: Clock, *, chair: str | None = None) -> WgBot:
+    """The bot as the shell runs it; `chair` is who started the shell (see `ShellChairs`)."""
+    return WgBot(config, store, clock, is_chair=ShellChairs(chair), people=shell_person)
 
 
 class ShellOutput:
-    """The terminal, shared by the REPL and the scheduler thread: whole blocks under one lock, never
-    mixed mid-line. A block printed while a prompt waits goes on a new line and the prompt is repeated."""
+    """The terminal, shared by the REPL and the scheduler thread: whole blocks under one lock.
 
-    def __init__(self, stream: TextIO) -> None:
+    With no `stream`, blocks go to `sys.stdout` as it is at the time of writing: inside
+    prompt_toolkit's `patch_stdout` that prints them above the prompt, leaving the typed line alone.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
         self._lock = threading.Lock()
-        self._prompt = ""  # the prompt on the current line, waiting for input
-
-    def prompt(self, text: str) -> None:
-        with self._lock:
-            self._prompt = text
-            self._stream.write(text)
-            self._stream.flush()
-
-    def answered(self) -> None:
-        """The user pressed Enter: the cursor is at the start of a line again."""
-        with self._lock:
-            self._prompt = ""
 
     def block(self, text: str) -> None:
         with self._lock:
-            if self._prompt:
-                self._stream.write("\n")
-            self._stream.write(text + "\n")
-            if self._prompt:
-                self._stream.write(self._prompt)
-            self._stream.flush()
+            stream = self._stream or sys.stdout
+            stream.write(text + "\n")
+            stream.flush()
 
 
 class TerminalOutbox:
-    """The scheduler's outbox in the shell: posts and edits are printed. No edit window."""
+    """The scheduler's outbox in the shell: posts and edits are printed. No edit window.
+
+    Only messages printed in this session exist: an edit of any other is refused (`SendFailed`).
+    """
 
     def __init__(self, output: ShellOutput) -> None:
         self._output = output
@@ -85,9 +125,10 @@ class TerminalOutbox:
 
     def edit(self, message_id: int, content: str) -> bool:
         with self._lock:
-            if message_id in self._posts:
-                stream, topic, _ = self._posts[message_id]
-                self._posts[message_id] = (stream, topic, content)
+            if message_id not in self._posts:
+                raise SendFailed(f"message {message_id} was not printed in this shell")
+            stream, topic, _ = self._posts[message_id]
+            self._posts[message_id] = (stream, topic, content)
         self._output.block(f"--- edited message {message_id} ---\n{content}\n")
         return True
 
@@ -98,43 +139,180 @@ class TerminalOutbox:
         return max(found, default=None)
 
 
+class ShellReminders:
+    """The shell's reminder ledger (`bot.adapters.scheduler.ReminderLedger`): in memory, empty at start.
+
+    It keeps the same states as `Store` does for `wgbot run`, but nothing of it reaches the data file:
+    a reminder printed in the shell is still unsent for Zulip.
+    """
+
+    def __init__(self) -> None:
+        self._posted: dict[tuple[str, Key], Posted] = {}
+
+    def reminders(self, group: str, /) -> dict[Key, Posted]:
+        return {key: posted for (g, key), posted in self._posted.items() if g == group}
+
+    def reminder_sending(self, group: str, posted: Posted, superseded: Iterable[Key] = (), /) -> None:
+        for slot, offset in superseded:
+            self._posted[(group, (slot, offset))] = Posted(slot, offset, SUPERSEDED)
+        self._posted[(group, posted.key)] = replace(posted, state=SENDING)
+
+    def reminder_sent(self, group: str, key: Key, message_id: int, at: datetime, /) -> None:
+        self._change(group, key, state=SENT, message_id=message_id, posted_at=at)
+
+    def reminder_dropped(self, group: str, key: Key, /) -> None:
+        self._change(group, key, state=DROPPED)
+
+    def reminder_superseded(self, group: str, key: Key, /) -> None:
+        self._change(group, key, state=SUPERSEDED)
+
+    def reminder_shown(self, group: str, key: Key, shown: Snapshot, /) -> None:
+        self._change(group, key, shown=shown)
+
+    def reminder_updating(self, group: str, key: Key, content: str, shown: Snapshot, /) -> None:
+        self._change(group, key, update=content, update_shown=shown)
+
+    def reminder_updated(self, group: str, key: Key, /, sent: bool) -> None:
+        posted = self._posted.get((group, key))
+        if posted is not None:
+            shown = posted.update_shown if sent else posted.shown
+            self._posted[(group, key)] = replace(posted, shown=shown, update=None, update_shown=None)
+
+    def _change(self, group: str, key: Key, **fields: Any) -> None:
+        if (group, key) not in self._posted:
+            raise KeyError(f"no reminder {key!r} kept for #{group}")
+        self._posted[(group, key)] = replace(self._posted[(group, key)], **fields)
+
+
+def shell_scheduler(bot: WgBot, output: ShellOutput) -> Scheduler:
+    """The scheduler as the shell runs it: it prints, and records nothing in the data file."""
+    return Scheduler(bot, TerminalOutbox(output), edit_window=None, ledger=ShellReminders())
+
+
+class _GivenUp(Exception):
+    """Ctrl-C while waiting to try a command that could not be saved again."""
+
+
+class Shell:
+    """One shell session: who is talking, and what each typed line does (`say`).
+
+    `bot` is built by `shell_bot(..., chair=user)`. A command that can't be saved (`WriteFailed`:
+    disk full, read-only folder) is tried again with a growing wait (`sleep`), saying so at once;
+    Ctrl-C during a wait gives it up.
+    """
+
+    def __init__(
+        self, bot: WgBot, user: str, output: ShellOutput, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.bot = bot
+        self.output = output
+        self.sender = shell_person(user)
+        self._chairs = ShellChairs(user)
+        self._sleep = sleep
+
+    @property
+    def speaker(self) -> str:
+        return self.sender.name
+
+    def banner(self) -> str:
+        group = self.bot.group_config
+        return (
+            f"wgbot shell for #{group.stream}, data in {self.bot.store.path} "
+            "(reminders are printed here, never recorded).\n"
+            f"{self._chairs.describe(group)} You are {self.speaker}.\n"
+            "Type `help` for the commands, `/as NAME` to speak as someone else, Ctrl-D to leave."
+        )
+
+    def say(self, line: str) -> None:
+        """Carry out one typed line and print what it answers."""
+        text = _BOT_MENTION.sub("", line.strip())
+        if not text:
+            return
+        if text.lower() == "/as" or text.lower().startswith("/as "):
+            self._switch(text[3:].strip())
+            return
+        handled = self._handle(text)
+        if handled is not None:
+            self.output.block(handled.reply + "\n")
+
+    def _switch(self, who: str) -> None:
+        name = " ".join(_AS_MENTION.sub(r"\1", who).split())
+        if not name:
+            self.output.block("(usage: /as NAME)")
+            return
+        self.sender = shell_person(name)
+        chair = self._chairs(self.sender, self.bot.group_config)
+        self.output.block(f"now speaking as {name} ({'a chair' if chair else 'not a chair'})")
+
+    def _handle(self, text: str) -> Handled | None:
+        """`bot.handle`, tried again while the data file can't be written; None if given up."""
+
+        def waiting(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            first = "Could not save" if state.attempt_number == 1 else "Still could not save"
+            self.output.block(
+                f"{first} `{text}`, so nothing of it is applied yet: {error}\n"
+                f"Trying again in {wait:g} s (Ctrl-C gives it up)."
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(WriteFailed),
+            wait=wait_exponential(multiplier=SAVE_RETRY_FIRST, max=SAVE_RETRY_MAX),
+            sleep=self._wait,
+            before_sleep=waiting,
+            reraise=True,
+        )
+        try:
+            handled = retrying(self.bot.handle, Incoming(text, self.sender))
+        except _GivenUp:
+            self.output.block(f"Gave up `{text}`: not applied.\n")
+            return None
+        tries = retrying.statistics.get("attempt_number", 1)
+        if tries > 1:
+            self.output.block(f"Saved `{text}` on try {tries}.")
+        return handled
+
+    def _wait(self, seconds: float) -> None:
+        try:
+            self._sleep(seconds)
+        except KeyboardInterrupt:
+            raise _GivenUp from None
+
+
 def run_shell(
     bot: WgBot,
     user: str,
-    stdin: TextIO = sys.stdin,
-    stdout: TextIO = sys.stdout,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
     *,
     output: ShellOutput | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Read commands until end of input; print each reply (through `output`, shared with the scheduler)."""
-    out = output or ShellOutput(stdout)
-    interactive = stdin.isatty()
-    if interactive:
-        group = bot.group_config
-        out.block(
-            f"wgbot shell for #{group.stream}, data in {bot.store.path}.\n"
-            "Type `help` for the commands, `/as NAME` to speak as someone else, Ctrl-D to leave."
-        )
-    sender = shell_person(user)
-    while True:
-        if interactive:
-            out.prompt(f"{sender.name}> ")
-        line = stdin.readline()
-        out.answered()
-        if not line:
-            if interactive:
-                out.block("")  # end the prompt's line
-            break
-        text = _BOT_MENTION.sub("", line.strip())
-        if not text:
-            continue
-        if text.lower() == "/as" or text.lower().startswith("/as "):
-            name = " ".join(re.sub(r"^@_?\*\*(.*?)(?:\|\d+)?\*\*$", r"\1", text[3:].strip()).split())
-            if name:
-                sender = shell_person(name)
-                out.block(f"(now speaking as {name})")
-            else:
-                out.block("(usage: /as NAME)")
-            continue
-        handled = bot.handle(Incoming(text, sender))
-        out.block(handled.reply + "\n")
+    """Read commands until end of input (Ctrl-D); print each reply through `output` (shared with the
+    scheduler). On a terminal, with prompt_toolkit; otherwise line by line. Default: sys.stdin/stdout."""
+    stdin = stdin or sys.stdin
+    shell = Shell(bot, user, output or ShellOutput(stdout), sleep=sleep)
+    if stdin.isatty() and (stdout or sys.stdout).isatty():
+        _interactive(shell)
+        return
+    while line := stdin.readline():
+        shell.say(line)
+
+
+def _interactive(shell: Shell) -> None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    session: PromptSession[str] = PromptSession(history=InMemoryHistory())
+    with patch_stdout():  # the scheduler's prints go above the prompt
+        shell.output.block(shell.banner())
+        while True:
+            try:
+                line = session.prompt(f"{shell.speaker}> ")
+            except KeyboardInterrupt:
+                continue  # Ctrl-C: the line is dropped, not sent
+            except EOFError:
+                break  # Ctrl-D
+            shell.say(line)

@@ -636,14 +636,13 @@ def test_terminal_outbox_prints_whole_blocks() -> None:
     screen = io.StringIO()
     output = ShellOutput(screen)
     outbox = TerminalOutbox(output)
-    output.prompt("Lorenz> ")
     assert outbox.post("ml-wg", "meetings", "hello\nworld") == 1
     assert outbox.edit(1, "hello again")
     assert outbox.find_post("ml-wg", "meetings", "hello again") == 1
     assert outbox.find_post("ml-wg", "meetings", "hello\nworld") is None
     assert screen.getvalue() == (
-        "Lorenz> \n--- posted to #ml-wg > meetings (message 1) ---\nhello\nworld\n\nLorenz> "
-        "\n--- edited message 1 ---\nhello again\n\nLorenz> "
+        "--- posted to #ml-wg > meetings (message 1) ---\nhello\nworld\n\n"
+        "--- edited message 1 ---\nhello again\n\n"
     )
 
     screen = io.StringIO()

@@ -64,7 +64,7 @@ def test_a_scripted_conversation(config: Path, tmp_path: Path) -> None:
     out = second.stdout
     assert "Only the person who proposed it or a chair can remove agenda item #1." in out
     assert "Closed action #1" in out
-    assert "(now speaking as Chris)" in out
+    assert "now speaking as Chris (a chair)" in out
     assert "Removed agenda item #1" in out
     assert "The agenda is empty so far." in out
     assert "**Open actions**: none." in out

@@ -521,7 +521,8 @@ def run_cycles(tmp_path: Path, cycles: int, seed: int) -> Tally:
             if rng.random() < 0.2:
                 speaker = rng.choice([s for s in SPEAKERS if s != speaker])
                 shell.write(f"/as {speaker}\n")
-                assert shell.stdout.readline() == f"(now speaking as {speaker})\n"
+                role = "a chair" if speaker == CHAIR else "not a chair"
+                assert shell.stdout.readline() == f"now speaking as {speaker} ({role})\n"
             op = script.op(model, speaker)
             after, expect = step(model, op)
             clock = time.monotonic()
