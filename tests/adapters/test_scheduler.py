@@ -25,7 +25,7 @@ from bot import reminders
 from bot.adapters import scheduler as scheduler_module
 from bot.adapters.scheduler import Scheduler
 from bot.adapters.terminal import ShellOutput, TerminalOutbox, shell_bot
-from bot.app import Incoming
+from bot.app import Incoming, WgBot
 from bot.config import parse_config
 from bot.model import Person
 from bot.ports import SendFailed
@@ -577,58 +577,131 @@ def test_a_long_topic_is_cut_to_the_servers_limit(make_env: MakeEnv) -> None:
     assert post.topic == "meeting 00015 (2020…" and len(post.topic) == 20
 
 
-class ShiftedClock:
-    """The real clock, shifted so that a reminder falls due a moment after the test starts."""
+class SteppedTime:
+    """The scheduler thread's sleeps, on the fake clock (it stands in for the thread's `threading.Event`).
 
-    def __init__(self, due: datetime, after: float) -> None:
-        self.offset = due - datetime.now(UTC) - timedelta(seconds=after)
+    The thread asks to sleep `timeout` seconds; nothing happens until the test lets that time pass
+    (`elapse`: the fake clock moves on by `timeout`) or something wakes the thread (`set`, as `poke`
+    and `stop` do). The test waits for each sleep with a deadline (`next_sleep`), never by sleeping.
+    """
 
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.sleeps: list[tuple[datetime, float | None]] = []  # (fake time it began, seconds asked for)
+        self._seen = 0
+        self._flag = False
+        self._sleeping = False
+        self._elapse = False
+        self._changed = threading.Condition()
+
+    # what the scheduler calls
+    def set(self) -> None:
+        with self._changed:
+            self._flag = True
+            self._changed.notify_all()
+
+    def clear(self) -> None:
+        with self._changed:
+            self._flag = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with self._changed:
+            if self._flag:
+                return True
+            self.sleeps.append((self.clock.now(), timeout))
+            self._sleeping = True
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._flag or self._elapse)
+            self._sleeping = False
+            if self._elapse and not self._flag:
+                self._elapse = False
+                self.clock.advance(seconds=timeout or 0.0)
+                return False
+            self._elapse = False
+            return True
+
+    # what the test calls
+    def next_sleep(self, deadline: float = 5.0) -> float | None:
+        """Wait until the thread goes to sleep again; the seconds it asked for."""
+        with self._changed:
+            assert self._changed.wait_for(lambda: self._sleeping and len(self.sleeps) > self._seen, deadline)
+            self._seen = len(self.sleeps)
+            return self.sleeps[-1][1]
+
+    def elapse(self) -> None:
+        """Let the time the thread asked to sleep pass."""
+        with self._changed:
+            assert self._sleeping
+            self._elapse = True
+            self._changed.notify_all()
 
 
-def test_the_thread_wakes_on_time_and_on_changes_and_stops_quickly(tmp_path: Path) -> None:
-    config = parse_config({**SETTINGS, "reminders": "1h"}, tmp_path)
+def thread_env(tmp_path: Path, now: datetime, **settings: str) -> tuple[Store, WgBot, FakeClock]:
+    config = parse_config({**SETTINGS, **settings}, tmp_path)
     store = Store.open(config.database)
+    clock = FakeClock(now)
+    return store, shell_bot(config, store, clock), clock
+
+
+def test_the_thread_sleeps_until_due_wakes_on_changes_and_stops_at_once(tmp_path: Path) -> None:
+    store, bot, clock = thread_env(tmp_path, START - HOUR - timedelta(seconds=30), reminders="1h")
+    outbox = FakeOutbox()
+    scheduler = Scheduler(bot, outbox, edit_window=None, debounce=2.0)
+    sleeps = scheduler._wake = SteppedTime(clock)  # type: ignore[assignment]
     try:
-        bot = shell_bot(config, store, ShiftedClock(START - HOUR, after=0.3))
-        outbox = FakeOutbox()
-        scheduler = Scheduler(bot, outbox, edit_window=None, debounce=0.1)
-        began = time.monotonic()
         scheduler.start()
+        assert sleeps.next_sleep() == pytest.approx(30.01)  # exactly until the reminder is due
+        assert outbox.posts == []
+        sleeps.elapse()
         assert outbox.wait_for(lambda: outbox.posts)
-        waited = time.monotonic() - began
-        assert 0.25 <= waited < 1.3  # slept until the due time, woke within a second of it
+        posted_at = clock.now()
+        assert START - HOUR <= posted_at < START - HOUR + timedelta(seconds=1)
+        assert sleeps.next_sleep() == scheduler_module.MAX_SLEEP  # nothing due for an hour: the longest
         bot.handle(Incoming("agenda add Release of linfa v0.2", Person("Lorenz", "Lorenz")))
-        assert outbox.wait_for(lambda: outbox.edits)  # woken by the listener, not by a timeout
+        assert sleeps.next_sleep() == pytest.approx(2.01)  # woken by the change: waits out the debounce
+        assert clock.now() == posted_at and outbox.edits == []  # no time passed: not woken by a timeout
+        sleeps.elapse()
+        assert outbox.wait_for(lambda: outbox.edits)
         assert "Release of linfa v0.2" in outbox.edits[0][1]
-        began = time.monotonic()
+        assert sleeps.next_sleep() == scheduler_module.MAX_SLEEP
         scheduler.poke()
-        scheduler.stop()
-        assert time.monotonic() - began < 1.0
+        assert sleeps.next_sleep() == scheduler_module.MAX_SLEEP  # a poke: looked again, went back to sleep
+        scheduler.stop()  # wakes it: the thread ends without any time passing
         assert not any(t.name == "wgbot-scheduler" for t in threading.enumerate())
+        assert clock.now() == posted_at + timedelta(seconds=2.01)
+        assert len(outbox.posts) == 1 and len(outbox.edits) == 1
     finally:
+        scheduler.stop()
         store.close()
 
 
-def test_the_thread_logs_failures_and_tries_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_the_thread_logs_failures_and_tries_again_after_a_growing_wait(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(scheduler_module, "RETRY_FIRST", 0.05)
-    config = parse_config(SETTINGS, tmp_path)
-    store = Store.open(config.database)
+    store, bot, clock = thread_env(tmp_path, START - HOUR)
+    outbox = FakeOutbox()
+    outbox.fail = 2
+    scheduler = Scheduler(bot, outbox, edit_window=None)
+    sleeps = scheduler._wake = SteppedTime(clock)  # type: ignore[assignment]
     try:
-        bot = shell_bot(config, store, ShiftedClock(START - HOUR, after=0))
-        outbox = FakeOutbox()
-        outbox.fail = 2
-        scheduler = Scheduler(bot, outbox, edit_window=None)
         with caplog.at_level(logging.ERROR):
             scheduler.start()
+            assert sleeps.next_sleep() == pytest.approx(scheduler_module.RETRY_FIRST + 0.01)
+            assert "reminders failed (1 in a row)" in caplog.text and outbox.posts == []
+            sleeps.elapse()
+            assert sleeps.next_sleep() == pytest.approx(2 * scheduler_module.RETRY_FIRST + 0.01)
+            assert "reminders failed (2 in a row)" in caplog.text and outbox.posts == []
+            sleeps.elapse()
             assert outbox.wait_for(lambda: outbox.posts)
+            sleeps.next_sleep()
             scheduler.stop()
         assert len(outbox.posts) == 1
-        assert "reminders failed (2 in a row)" in caplog.text
+        assert "3 in a row" not in caplog.text
     finally:
+        scheduler.stop()
         store.close()
 
 
