@@ -66,8 +66,7 @@ def _shell(config_path: Path | None, user: str | None) -> int:
     bot = shell_bot(config, store, SystemClock(), chair=user)
     scheduler = shell_scheduler(bot, output)  # prints reminders; records them in memory only
     try:
-        scheduler.start()
-        run_shell(bot, user, output=output)
+        run_shell(bot, user, output=output, started=scheduler.start)
     except KeyboardInterrupt:
         output.block("")
     finally:

@@ -288,19 +288,24 @@ def run_shell(
     *,
     output: ShellOutput | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    started: Callable[[], None] = lambda: None,
 ) -> None:
     """Read commands until end of input (Ctrl-D); print each reply through `output` (shared with the
-    scheduler). On a terminal, with prompt_toolkit; otherwise line by line. Default: sys.stdin/stdout."""
+    scheduler). On a terminal, with prompt_toolkit; otherwise line by line. Default: sys.stdin/stdout.
+
+    `started` is called once the shell is ready to print (after the banner): it starts the scheduler.
+    """
     stdin = stdin or sys.stdin
     shell = Shell(bot, user, output or ShellOutput(stdout), sleep=sleep)
     if stdin.isatty() and (stdout or sys.stdout).isatty():
-        _interactive(shell)
+        _interactive(shell, started)
         return
+    started()
     while line := stdin.readline():
         shell.say(line)
 
 
-def _interactive(shell: Shell) -> None:
+def _interactive(shell: Shell, started: Callable[[], None]) -> None:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import InMemoryHistory
     from prompt_toolkit.patch_stdout import patch_stdout
@@ -308,6 +313,7 @@ def _interactive(shell: Shell) -> None:
     session: PromptSession[str] = PromptSession(history=InMemoryHistory())
     with patch_stdout():  # the scheduler's prints go above the prompt
         shell.output.block(shell.banner())
+        started()
         while True:
             try:
                 line = session.prompt(f"{shell.speaker}> ")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.adapters.clock import SystemClock
+from bot.adapters.terminal import Shell, ShellOutput, shell_bot
+from bot.config import parse_config
+from storage.store import Store
 
 
 def wgbot(*args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -149,3 +155,41 @@ def test_review_shell_mention_with_colon_and_as_switch(tmp_path: Path) -> None:
     assert "The agenda is empty so far." in result.stdout
     assert "I don't know the command `/ask me`" in result.stdout
     assert "(usage: /as NAME)" in result.stdout
+
+
+def test_issue7_with_no_chairs_configured_only_who_started_the_shell_is_a_chair(tmp_path: Path) -> None:
+    result = wgbot(
+        "shell",
+        "--as",
+        "Ana",
+        stdin="/as Bo\nagenda add Bo's item\n/as Cy\nagenda remove 1\n/as Ana\nagenda remove 1\n",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line]
+    assert lines == [
+        "now speaking as Bo (not a chair)",
+        "Added agenda item #1: Bo's item",
+        "now speaking as Cy (not a chair)",
+        "Only the person who proposed it or a chair can remove agenda item #1.",
+        "now speaking as Ana (a chair)",
+        *lines[5:],
+    ]
+    assert lines[5].startswith("Removed agenda item #1")
+
+
+@pytest.mark.parametrize(
+    ("chairs", "expected"),
+    [
+        ("", "Chairs: Ana, who started the shell (no `chairs` configured). You are Ana."),
+        ("Chris, Ernest", "Chairs: Chris, Ernest (`chairs` in the config). You are Ana."),
+    ],
+)
+def test_issue7_the_banner_says_who_the_chairs_are(tmp_path: Path, chairs: str, expected: str) -> None:
+    config = parse_config({"chairs": chairs, "database": "wg.json"}, tmp_path)
+    store = Store.open(config.database)
+    try:
+        shell = Shell(shell_bot(config, store, SystemClock(), chair="Ana"), "Ana", ShellOutput(io.StringIO()))
+        assert expected in shell.banner().splitlines()
+    finally:
+        store.close()
