@@ -66,6 +66,11 @@ class ZulipOutbox:
         return max(found, default=None)
 
 
+def group_key(config: Config) -> str:
+    """The group's key in the store and the ledger (its stream's name, where groups have no key)."""
+    return str(getattr(config.group, "key", config.group.stream))
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return parse_config(SETTINGS, tmp_path)
@@ -88,7 +93,7 @@ def test_issue7_shell_reminders_leave_the_store_alone_and_zulip_still_posts_them
     clock.t += timedelta(seconds=10)
     scheduler.run_due()
     assert "--- edited message 1 ---" in screen.getvalue()
-    assert store.reminders("ml-wg") == {}
+    assert store.reminders(group_key(config)) == {}
     assert b"Benchmarks" in data_with_change and data_with_change != data_before
     assert config.database.read_bytes() == data_with_change  # the scheduler wrote nothing
     store.close()
@@ -99,7 +104,7 @@ def test_issue7_shell_reminders_leave_the_store_alone_and_zulip_still_posts_them
     Scheduler(bot, zulip, edit_window=None).run_due()
     assert [(stream, topic) for _, stream, topic, _ in zulip.posts] == [("ml-wg", "meeting 00015")]
     assert "Release of linfa v0.2" in zulip.posts[0][3] and "Benchmarks" in zulip.posts[0][3]
-    sent = store.reminders("ml-wg")[(START, timedelta(hours=1))]  # the 1d one is superseded
+    sent = store.reminders(group_key(config))[(START, timedelta(hours=1))]  # the 1d one is superseded
     assert (sent.state, sent.message_id) == (SENT, 4000)
     store.close()
 
@@ -109,7 +114,7 @@ def test_issue7_the_shell_never_edits_a_message_it_did_not_print(config: Config)
     store = Store.open(config.database)
     bot = shell_bot(config, store, clock)
     Scheduler(bot, ZulipOutbox(), edit_window=None).run_due()  # `wgbot run` posted message 4000
-    assert store.reminders("ml-wg")[(START, timedelta(hours=1))].message_id == 4000
+    assert store.reminders(group_key(config))[(START, timedelta(hours=1))].message_id == 4000
     store.close()
 
     store = Store.open(config.database)  # the shell, on the production data
@@ -124,7 +129,7 @@ def test_issue7_the_shell_never_edits_a_message_it_did_not_print(config: Config)
     assert "--- edited message 4000 ---" not in printed and "message 4000" not in printed
     assert "--- posted to #ml-wg > meeting 00015 (message 1) ---" in printed
     assert "--- edited message 1 ---" in printed  # its own post, which it printed
-    assert store.reminders("ml-wg")[(START, timedelta(hours=1))].message_id == 4000  # as Zulip left it
+    assert store.reminders(group_key(config))[(START, timedelta(hours=1))].message_id == 4000  # as Zulip left it
     store.close()
 
 
@@ -147,6 +152,6 @@ def test_issue7_the_shell_ledger_keeps_the_store_states(config: Config) -> None:
         store = Store.open(config.database)
         bot = shell_bot(config, store, clock)
         Scheduler(bot, ZulipOutbox(), edit_window=None, ledger=ledger).run_due()
-        kept[ledger is None] = (ledger or store).reminders("ml-wg")
+        kept[ledger is None] = (ledger or store).reminders(group_key(config))
         store.close()
     assert kept[True] == kept[False] and len(kept[True]) == 2  # 1d superseded, 1h sent
