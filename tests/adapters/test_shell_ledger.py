@@ -129,7 +129,8 @@ def test_issue7_the_shell_never_edits_a_message_it_did_not_print(config: Config)
     assert "--- edited message 4000 ---" not in printed and "message 4000" not in printed
     assert "--- posted to #ml-wg > meeting 00015 (message 1) ---" in printed
     assert "--- edited message 1 ---" in printed  # its own post, which it printed
-    assert store.reminders(group_key(config))[(START, timedelta(hours=1))].message_id == 4000  # as Zulip left it
+    zulips = store.reminders(group_key(config))[(START, timedelta(hours=1))]
+    assert zulips.message_id == 4000  # as Zulip left it
     store.close()
 
 
