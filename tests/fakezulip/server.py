@@ -8,14 +8,29 @@ endpoints the fake does not implement end up in ``violations``; the ``fake_zulip
 the test when any are left at teardown.
 
 Test-side API (plain Python, no HTTP): users, bots and channels are registered with
-``add_user``/``add_bot``/``add_stream``; ``send_from_user`` and ``react`` act as a human would
-and push events to the matching event queues; ``messages``, ``sent_by``, ``requests`` and
-``wait_for`` observe; ``rate_limit_next``, ``fail_next``, ``fail_after_commit_next``, ``slow``,
-``drop_queues`` and ``stop``/``start`` inject faults; ``advance_clock`` moves the server's clock.
+``add_user``/``add_bot``/``add_stream``, changed with ``set_role``, ``deactivate_user``,
+``subscribe`` and ``rename_stream`` (each pushes the events the real server sends);
+``send_from_user`` and ``react`` act as a human would and push events to the matching event
+queues; ``messages``, ``sent_by``, ``requests`` and ``wait_for`` observe; ``on_next`` runs a
+callback when a matching request arrives (to act "in between" two requests of a client);
+``rate_limit_next``, ``fail_next``, ``fail_after_commit_next``, ``slow``, ``drop_queues`` and
+``stop``/``start`` inject faults; ``advance_clock`` moves the server's clock.
+
+Like the real server (Zulip 7 to 9): each message has "UserMessage" rows for the users who
+received it (a channel's subscribers *when it was sent*, the sender, a direct message's
+participants), and ``max_message_id`` in ``POST /register`` is the newest of the caller's rows
+(-1 for a new bot, however much history its channels have); ``realm_users`` holds the active
+users, bots included, without ``is_active``; deactivated users are in ``realm_non_active_users``;
+the system bots (Notification Bot, Welcome Bot) are only in ``cross_realm_bots``, and
+Notification Bot posts into each new channel and announces renames; deactivating a user sends
+``realm_user`` ``op: remove`` before feature level 222 and ``op: update`` with ``is_active``
+from then on; an idle event queue gets a heartbeat every 45 s; each user may make 200 requests
+a minute (the event queue's requests are counted apart, as Tornado counts them), every answer
+carries ``X-RateLimit-*`` headers and the 201st gets a 429 with ``Retry-After``.
 
 Simplifications (the real server does more): "Markdown" rendering is ``<p>`` + escaped text;
-there are no unread counts beyond the sender's own "read" flag; personal history is approximated
-by "subscribed to the channel now"; only the endpoints listed in ``_ROUTES`` exist.
+there are no unread counts beyond the sender's own "read" flag; only the endpoints listed in
+``_ROUTES`` exist.
 """
 
 from __future__ import annotations
@@ -56,6 +71,14 @@ ROLE_ADMINISTRATOR = 200
 ROLE_MODERATOR = 300
 ROLE_MEMBER = 400
 ROLE_GUEST = 600
+
+# The real server's defaults (zproject/default_settings.py RATE_LIMITING_RULES "api_by_user",
+# zerver/tornado/event_queue.py HEARTBEAT_MIN_FREQ_SECS).
+RATE_LIMIT = (200, 60.0)  # requests, per seconds
+HEARTBEAT_SECONDS = 45.0
+# Feature level from which deactivation is a realm_user "update" (is_active), not a "remove".
+DEACTIVATION_AS_UPDATE = 222
+STREAM_EVENTS_TOPIC = "channel events"  # Realm.STREAM_EVENTS_NOTIFICATION_TOPIC_NAME (9.0)
 
 # Anchor the real server substitutes for "newest" (zerver/lib/narrow.py).
 LARGER_THAN_MAX_MESSAGE_ID = 10000000000000000
@@ -140,6 +163,8 @@ class _User:
     date_joined: str
     bot_owner_id: int | None = None
     is_active: bool = True
+    is_system_bot: bool = False  # Notification Bot and friends: cross-realm, only in cross_realm_bots
+    rate_limit: tuple[int, float] | None = None  # this user's own limit (the real `rate_limits`)
 
 
 @dataclass
@@ -173,6 +198,7 @@ class _Message:
     client: str
     recipient_ids: frozenset[int]  # private messages: every participant, sender included
     recipient_id: int
+    user_ids: frozenset[int] = frozenset()  # who has a UserMessage row: received it when it was sent
     reactions: list[_Reaction] = field(default_factory=list)
     read_by: set[int] = field(default_factory=set)
     last_edit_timestamp: int | None = None
@@ -274,6 +300,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the zulip client's requests.Session expects
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server: _HTTPServer
 
     def do_GET(self) -> None:
@@ -313,7 +340,7 @@ class FakeZulip:
         spec_path: Path | None = None,
         validate: bool = True,
         relax_raw_to: bool = True,
-        heartbeat_interval: float = 1.0,
+        heartbeat_interval: float = HEARTBEAT_SECONDS,
         hide_emails: bool = False,
         max_message_length: int = 10000,
         max_topic_length: int = 60,
@@ -321,6 +348,7 @@ class FakeZulip:
         realm_name: str = "Fake Zulip",
         zulip_version: str = "9.0-beta1+git",
         zulip_feature_level: int = 276,
+        rate_limit: tuple[int, float] | None = RATE_LIMIT,
     ) -> None:
         self.host = host
         self.port = port
@@ -333,6 +361,8 @@ class FakeZulip:
         self.zulip_version = zulip_version
         self.zulip_feature_level = zulip_feature_level
         self.zulip_merge_base = zulip_version
+        self.rate_limit = rate_limit  # None: no limit
+        self.stream_events_topic = STREAM_EVENTS_TOPIC
         self.emoji: dict[str, str] = dict(DEFAULT_EMOJI)
 
         api = load_spec(spec_path) if validate else None
@@ -349,6 +379,8 @@ class FakeZulip:
         self._stream_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._clock_offset = 0.0
+        self._calls: dict[tuple[int, str], list[float]] = {}  # (user, bucket) -> times of recent requests
+        self._hooks: list[tuple[str, Callable[[], None]]] = []
 
         self.requests: list[LoggedRequest] = []
         self.violations: list[str] = []
@@ -364,6 +396,9 @@ class FakeZulip:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._running = False
+
+        self.notification_bot = self._add_system_bot("Notification Bot", "notification-bot@zulip.com")
+        self.welcome_bot = self._add_system_bot("Welcome Bot", "welcome-bot@zulip.com")
 
     # ------------------------------------------------------------------------- lifecycle
 
@@ -441,7 +476,7 @@ class FakeZulip:
     ) -> dict[str, Any]:
         """Register a user (or bot); returns ``user_id``, ``full_name``, ``email`` (the login and
         real address), ``visible_email`` (what the API shows as ``email``), ``api_key``, ``is_bot``,
-        ``role``."""
+        ``role``.  Queues that want ``realm_user`` events get an ``op: add`` event."""
         if role not in (ROLE_OWNER, ROLE_ADMINISTRATOR, ROLE_MODERATOR, ROLE_MEMBER, ROLE_GUEST):
             raise ValueError(f"invalid role {role}")
         with self._cond:
@@ -463,8 +498,51 @@ class FakeZulip:
                 bot_owner_id=owner_id,
             )
             self._users[user_id] = user
-            self._cond.notify_all()
+            self._push_realm_user(lambda viewer: {"op": "add", "person": self._user_dict(user, viewer)})
             return self._public_user(user)
+
+    def _add_system_bot(self, full_name: str, email: str) -> dict[str, Any]:
+        bot = self.add_user(full_name, email, is_bot=True)
+        self._users[bot["user_id"]].is_system_bot = True
+        return self._public_user(self._users[bot["user_id"]])
+
+    def set_role(self, user: UserRef, role: int) -> None:
+        """Change a user's role (e.g. make them an administrator); pushes ``realm_user`` ``update``."""
+        with self._cond:
+            target = self._user(user)
+            target.role = role
+            person = {"user_id": target.user_id, "role": role}
+            self._push_realm_user(lambda _viewer: {"op": "update", "person": person})
+
+    def set_rate_limit(self, user: UserRef, rate_limit: tuple[int, float] | None) -> None:
+        """Give one user a limit of its own, as an administrator can on the real server
+        (``rate_limits``, e.g. for a busy bot); None: the server's limit."""
+        with self._cond:
+            self._user(user).rate_limit = rate_limit
+
+    def deactivate_user(self, user: UserRef) -> None:
+        """Deactivate a user: its queues go, it can no longer log in, and everyone's queues get a
+        ``realm_user`` event: ``op: remove`` before feature level 222, ``op: update`` with
+        ``is_active: false`` from then on (zerver/actions/users.py)."""
+        with self._cond:
+            target = self._user(user)
+            target.is_active = False
+            for queue_id in [q.queue_id for q in self._queues.values() if q.user_id == target.user_id]:
+                del self._queues[queue_id]
+            if self.zulip_feature_level >= DEACTIVATION_AS_UPDATE:
+                person: dict[str, Any] = {"user_id": target.user_id, "is_active": False}
+                self._push_realm_user(lambda _viewer: {"op": "update", "person": person})
+            else:
+                person = {"user_id": target.user_id, "full_name": target.full_name}
+                self._push_realm_user(lambda _viewer: {"op": "remove", "person": person})
+
+    def _push_realm_user(self, build: Callable[[_User], dict[str, Any]]) -> None:
+        """A ``realm_user`` event to every active user's queues that want it."""
+        for queue in list(self._queues.values()):
+            viewer = self._users[queue.user_id]
+            if queue.wants("realm_user") and viewer.is_active:
+                queue.push({"type": "realm_user", **build(viewer)})
+        self._cond.notify_all()
 
     def add_bot(self, full_name: str, email: str | None = None, **kwargs: Any) -> dict[str, Any]:
         return self.add_user(full_name, email, is_bot=True, **kwargs)
@@ -481,8 +559,12 @@ class FakeZulip:
         *,
         description: str = "",
         invite_only: bool = False,
+        creator: UserRef | None = None,
     ) -> dict[str, Any]:
-        """Create a channel; returns ``stream_id``, ``name``, ``subscribers`` (user ids)."""
+        """Create a channel; returns ``stream_id``, ``name``, ``subscribers`` (user ids).
+
+        As on the real server, Notification Bot posts "**Public** channel created by ..." in the
+        ``channel events`` topic, the channel's first message (its subscribers receive it)."""
         with self._cond:
             if self._stream_by_name(name) is not None:
                 raise ValueError(f"channel {name!r} already exists")
@@ -495,10 +577,54 @@ class FakeZulip:
                 date_created=int(self.now()),
             )
             self._streams[stream.stream_id] = stream
-            self._cond.notify_all()
+            kind = "Private, shared history" if invite_only else "Public"
+            by = f" by {self._silent_mention(self._user(creator))}" if creator is not None else ""
+            about = description or "*No description.*"
+            self._send(
+                self._users[self.notification_bot["user_id"]],
+                "stream",
+                stream.stream_id,
+                self.stream_events_topic,
+                f"**{kind}** channel created{by}. **Description:**\n```` quote\n{about}\n````",
+                "Internal",
+            )
             return {"stream_id": stream.stream_id, "name": name, "subscribers": sorted(stream.subscribers)}
 
+    def rename_stream(self, stream: StreamRef, new_name: str, by: UserRef | None = None) -> None:
+        """Rename a channel: a ``stream`` ``op: update`` ``property: name`` event to everyone who
+        can see it, and Notification Bot's note in the ``channel events`` topic."""
+        with self._cond:
+            target = self._stream(stream)
+            if self._stream_by_name(new_name) not in (None, target):
+                raise ValueError(f"channel {new_name!r} already exists")
+            old_name, target.name = target.name, new_name
+            event = {
+                "type": "stream",
+                "op": "update",
+                "stream_id": target.stream_id,
+                "name": old_name,
+                "property": "name",
+                "value": new_name,
+            }
+            for queue in self._queues.values():
+                viewer = self._users[queue.user_id]
+                if queue.wants("stream") and target in self._visible_streams(viewer):
+                    queue.push(dict(event))
+            who = self._silent_mention(self._user(by)) if by is not None else "An administrator"
+            self._send(
+                self._users[self.notification_bot["user_id"]],
+                "stream",
+                target.stream_id,
+                self.stream_events_topic,
+                f"{who} renamed channel **{old_name}** to **{new_name}**.",
+                "Internal",
+            )
+
+    def _silent_mention(self, user: _User) -> str:
+        return f"@_**{user.full_name}|{user.user_id}**"
+
     def subscribe(self, user: UserRef, stream: StreamRef) -> None:
+        """Subscribe a user; it receives (has UserMessage rows for) messages sent from now on."""
         with self._cond:
             self._stream(stream).subscribers.add(self._user(user).user_id)
             self._cond.notify_all()
@@ -672,7 +798,8 @@ class FakeZulip:
             self._after_commit.append(_Fault(remaining=n, match=match, status=status, close=close))
 
     def slow(self, seconds: float, match: str | None = None) -> None:
-        """Delay every matching response by ``seconds`` (``slow(0)`` turns it off)."""
+        """Delay every matching response by ``seconds`` of the server's clock (``slow(0)`` turns it
+        off; ``advance_clock`` ends the waits)."""
         with self._lock:
             self._delay = seconds
             self._delay_match = match
@@ -683,6 +810,12 @@ class FakeZulip:
         with self._cond:
             self._queues.clear()
             self._cond.notify_all()
+
+    def on_next(self, match: str, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once, when the next request matching ``match`` (``"POST /register"``)
+        arrives, after authentication and before it is handled: to act between two requests."""
+        with self._lock:
+            self._hooks.append((match, callback))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -995,6 +1128,10 @@ class FakeZulip:
             stream_id = None
             topic = ""
             participants = frozenset([*target, sender.user_id])
+        if stream_id is not None:  # the subscribers of now, and the sender, get a UserMessage row
+            receivers = frozenset({*self._streams[stream_id].subscribers, sender.user_id})
+        else:
+            receivers = participants
         message = _Message(
             id=next(self._message_ids),
             sender_id=sender.user_id,
@@ -1006,6 +1143,7 @@ class FakeZulip:
             client=client,
             recipient_ids=participants,
             recipient_id=self._recipient_id(message_type, stream_id, participants),
+            user_ids=receivers,
             read_by={sender.user_id},
         )
         self._messages[message.id] = message
@@ -1146,9 +1284,10 @@ class FakeZulip:
         return terms
 
     def _narrow_stream(self, operand: Any) -> _Stream:
+        """An integer operand is a channel id, a string one a name (zerver/lib/narrow.py)."""
         try:
-            if isinstance(operand, int) or (isinstance(operand, str) and operand.isdigit()):
-                stream = self._streams.get(int(operand)) or self._stream(str(operand))
+            if isinstance(operand, int) and not isinstance(operand, bool):
+                stream = self._stream(operand)
             else:
                 stream = self._stream(str(operand))
         except ValueError:
@@ -1259,7 +1398,10 @@ class FakeZulip:
 
         rel = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else path
         if self._delay > 0 and _matches(self._delay_match, method, rel):
-            self._stopping.wait(self._delay)
+            until = self.now() + self._delay  # the server's clock: advance_clock() cuts it short
+            with self._cond:
+                while self.now() < until and not self._stopping.is_set():
+                    self._cond.wait(until - self.now())
 
         reply = self._process(method, path, rel, params, h)
 
@@ -1283,11 +1425,15 @@ class FakeZulip:
             return _Reply(404, {"result": "error", "msg": "Endpoint not found", "code": "BAD_REQUEST"})
         handler, needs_auth, accepted, match = route
 
+        limit_headers: dict[str, str] = {}
         try:
             user = self._authenticate(h) if needs_auth else None
             limit = self._take_fault(self._rate_limits, method, rel)
             if limit is not None:
                 raise self._rate_limit_error(limit.retry_after)
+            if user is not None:
+                limit_headers = self._count_request(user, rel)
+            self._run_hooks(method, rel)
             call = _Call(method, path, rel, params, user, match, h.headers.get("User-Agent", ""))
             with self._cond:
                 if not self._running:
@@ -1296,9 +1442,9 @@ class FakeZulip:
             ignored = sorted(set(params) - accepted)
             if ignored:
                 body["ignored_parameters_unsupported"] = ignored
-            reply = _Reply(200, body)
+            reply = _Reply(200, body, limit_headers)
         except ApiError as exc:
-            return _Reply(exc.status, exc.body(), dict(exc.headers))
+            return _Reply(exc.status, exc.body(), limit_headers | exc.headers)
         except _DropConnection:
             raise
         except Exception:
@@ -1312,7 +1458,35 @@ class FakeZulip:
             return _Reply(after.status, {"result": "error", "msg": "Internal server error"})
         return reply
 
-    def _rate_limit_error(self, retry_after: float) -> ApiError:
+    def _count_request(self, user: _User, rel: str) -> dict[str, str]:
+        """Count one request against ``user``'s limit; its ``X-RateLimit-*`` headers, or a 429.
+
+        A sliding window of the last requests, like the real server's backends: at most
+        ``max_calls`` in any ``window`` seconds of the server's clock; refused requests don't
+        count.  The event queue's requests (served by Tornado there) have a window of their own.
+        """
+        rule = user.rate_limit or self.rate_limit
+        if rule is None:
+            return {}
+        max_calls, window = rule
+        key = (user.user_id, "events" if rel == "/events" else "api")
+        now = self.now()
+        with self._lock:
+            calls = [t for t in self._calls.get(key, []) if t > now - window]
+            if len(calls) >= max_calls:
+                self._calls[key] = calls
+                raise self._rate_limit_error(calls[0] + window - now, max_calls, calls[-1] + window)
+            calls.append(now)
+            self._calls[key] = calls
+        return {
+            "X-RateLimit-Limit": str(max_calls),
+            "X-RateLimit-Remaining": str(max_calls - len(calls)),
+            "X-RateLimit-Reset": str(math.ceil(now + window)),
+        }
+
+    def _rate_limit_error(
+        self, retry_after: float, max_calls: int = RATE_LIMIT[0], reset: float | None = None
+    ) -> ApiError:
         error = ApiError(
             "API usage exceeded rate limit",
             status=429,
@@ -1322,11 +1496,19 @@ class FakeZulip:
         header = str(int(retry_after)) if float(retry_after).is_integer() else repr(float(retry_after))
         error.headers = {
             "Retry-After": header,
-            "X-RateLimit-Limit": "200",
+            "X-RateLimit-Limit": str(max_calls),
             "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": str(int(self.now() + retry_after)),
+            "X-RateLimit-Reset": str(math.ceil(reset if reset is not None else self.now() + retry_after)),
         }
         return error
+
+    def _run_hooks(self, method: str, rel: str) -> None:
+        with self._lock:
+            due = [hook for hook in self._hooks if _matches(hook[0], method, rel)]
+            for hook in due:
+                self._hooks.remove(hook)
+        for _, callback in due:
+            callback()
 
     def _authenticate(self, h: _Handler) -> _User:
         header = h.headers.get("Authorization")
@@ -1457,10 +1639,12 @@ class FakeZulip:
             data.pop(key, None)
         data["delivery_email"] = me.delivery_email
         data["avatar_url"] = self._avatar_url(me, client_gravatar=False)
-        data["max_message_id"] = max(
-            (m.id for m in self._messages.values() if self._can_access(me, m)), default=-1
-        )
+        data["max_message_id"] = self._max_message_id(me)
         return _success(**data)
+
+    def _max_message_id(self, me: _User) -> int:
+        """The newest message ``me`` received (zerver/lib/events.py: its newest UserMessage row)."""
+        return max((m.id for m in self._messages.values() if me.user_id in m.user_ids), default=-1)
 
     def _get_users(self, call: _Call) -> dict[str, Any]:
         me = self._me(call)
@@ -1469,6 +1653,7 @@ class FakeZulip:
             members=[
                 self._user_dict(u, me, client_gravatar)
                 for u in sorted(self._users.values(), key=lambda u: u.user_id)
+                if not u.is_system_bot
             ]
         )
 
@@ -1515,9 +1700,7 @@ class FakeZulip:
             zulip_merge_base=self.zulip_merge_base,
         )
         if want("message"):
-            state["max_message_id"] = max(
-                (m.id for m in self._messages.values() if self._can_access(me, m)), default=-1
-            )
+            state["max_message_id"] = self._max_message_id(me)
         if want("realm"):
             limit = self.message_content_edit_limit_seconds
             state.update(
@@ -1538,16 +1721,21 @@ class FakeZulip:
             )
         if want("realm_user"):
             client_gravatar = queue.client_gravatar
+            everyone = sorted(self._users.values(), key=lambda u: u.user_id)
+
+            def listed(u: _User) -> dict[str, Any]:  # the real server pops is_active from these lists
+                data = self._user_dict(u, me, client_gravatar)
+                del data["is_active"]
+                return data
+
             state.update(
-                realm_users=[
-                    self._user_dict(u, me, client_gravatar)
-                    for u in sorted(self._users.values(), key=lambda u: u.user_id)
-                    if u.is_active
+                realm_users=[listed(u) for u in everyone if u.is_active and not u.is_system_bot],
+                realm_non_active_users=[listed(u) for u in everyone if not u.is_active],
+                cross_realm_bots=[
+                    self._user_dict(u, me, client_gravatar) | {"is_system_bot": True}
+                    for u in everyone
+                    if u.is_system_bot
                 ],
-                realm_non_active_users=[
-                    self._user_dict(u, me, client_gravatar) for u in self._users.values() if not u.is_active
-                ],
-                cross_realm_bots=[],
                 user_id=me.user_id,
                 email=self._visible_email(me),
                 delivery_email=me.delivery_email,
@@ -1583,7 +1771,7 @@ class FakeZulip:
         queue_id = self._required(call, "queue_id")
         last_event_id = self._int(call, "last_event_id")
         dont_block = self._bool(call, "dont_block", False)
-        deadline = time.monotonic() + self.heartbeat_interval
+        deadline = self.now() + self.heartbeat_interval  # the server's clock: advance_clock() beats
         while True:
             queue = self._queues.get(queue_id)
             if queue is None or queue.user_id != me.user_id:
@@ -1596,7 +1784,7 @@ class FakeZulip:
                 return _success(events=[dict(e) for e in queue.events], queue_id=queue_id)
             if not self._running:
                 raise _DropConnection
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.now()
             if remaining <= 0:
                 queue.push({"type": "heartbeat"})
                 continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -102,8 +101,8 @@ def test_get_messages_anchors(org: Org) -> None:
     ]
     own = org.client.send_message(stream_message("mine", topic="t"))["id"]
 
-    def fetch(**request: Any) -> dict[str, Any]:
-        request.setdefault("narrow", [["stream", "wg"]])
+    def fetch(**request: Any) -> dict[str, Any]:  # topic t: not Notification Bot's "channel events"
+        request.setdefault("narrow", [["stream", "wg"], ["topic", "t"]])
         return org.client.get_messages(request)
 
     oldest = fetch(anchor="oldest", num_before=0, num_after=2)
@@ -128,19 +127,20 @@ def test_get_messages_anchors(org: Org) -> None:
 
 
 def test_long_poll_receives_an_event_pushed_by_send_from_user(org: Org) -> None:
-    org.fake.heartbeat_interval = 5  # no heartbeat may overtake the message on a slow machine
     queue = org.client.register(event_types=["message"])
     assert org.fake.wait_for_queue(org.bot) == queue["queue_id"]
 
-    timer = threading.Timer(
-        0.2,
-        lambda: org.fake.send_from_user(org.alice, stream="wg", topic="t", content="@**Meeting Bot** start"),
+    results: list[dict[str, Any]] = []
+    poll = threading.Thread(
+        target=lambda: results.append(
+            org.client.get_events(queue_id=queue["queue_id"], last_event_id=queue["last_event_id"])
+        )
     )
-    timer.start()
-    started = time.monotonic()
-    result = org.client.get_events(queue_id=queue["queue_id"], last_event_id=queue["last_event_id"])
-    timer.join()
-    assert 0.15 < time.monotonic() - started < 4  # it blocked, and woke up on the message
+    poll.start()
+    org.fake.wait_for(lambda: org.fake.requests_to("GET", "/events"), what="the long poll")
+    org.fake.send_from_user(org.alice, stream="wg", topic="t", content="@**Meeting Bot** start")
+    poll.join(timeout=30)
+    [result] = results  # the poll waited for the message (an early answer would hold no event)
 
     [event] = result["events"]
     assert event["type"] == "message"
@@ -204,7 +204,7 @@ def test_narrow_by_stream(org: Org) -> None:
     assert [e["message"]["content"] for e in events] == ["here"]
 
     fetched = org.client.get_messages(
-        {"anchor": "newest", "num_before": 10, "num_after": 0, "narrow": [["stream", "random"]]}
+        {"anchor": "newest", "num_before": 1, "num_after": 0, "narrow": [["stream", "random"]]}
     )
     assert [m["content"] for m in fetched["messages"]] == ["<p>elsewhere</p>"]
 
@@ -227,8 +227,7 @@ def test_bad_event_queue_id_after_drop_queues(org: Org) -> None:
     )
     poll.start()
     org.fake.wait_for(lambda: len(org.fake.requests_to("GET", "/events")) == 2)
-    time.sleep(0.05)
-    org.fake.drop_queues()
+    org.fake.drop_queues()  # whether the poll is waiting yet or not, it gets the same answer
     poll.join(timeout=5)
     assert answers[0]["code"] == "BAD_EVENT_QUEUE_ID"
 
@@ -248,7 +247,7 @@ def test_rate_limit_reaches_the_client_as_rate_limit_hit(org: Org) -> None:
         "code": "RATE_LIMIT_HIT",
         "retry-after": 1,  # an integer, as the OpenAPI description demands (see rate_limit_next)
     }
-    assert org.fake.messages == []
+    assert org.fake.sent_by(org.bot) == []
     assert org.client.send_message(stream_message("second try"))["result"] == "success"
 
     org.fake.rate_limit_next(1, retry_after=0.2)
@@ -380,25 +379,31 @@ def test_fail_after_commit_can_drop_the_connection(org: Org) -> None:
     org.fake.fail_after_commit_next(1, close=True)
     with pytest.raises(requests.exceptions.ConnectionError):
         client.send_message(stream_message("did it arrive?"))
-    assert [m["content"] for m in org.fake.messages] == ["did it arrive?"]
+    assert [m["content"] for m in org.fake.sent_by(org.bot)] == ["did it arrive?"]
 
 
 def test_fail_next_is_answered_before_anything_is_stored(org: Org) -> None:
     client = make_client(org.fake, org.bot, retry_on_errors=False)
     org.fake.fail_next(1, status=503, match="POST /messages")
     assert client.send_message(stream_message("lost")) == {"result": "error", "msg": "Service Unavailable"}
-    assert org.fake.messages == []
+    assert org.fake.sent_by(org.bot) == []
 
 
-def test_slow_responses(org: Org) -> None:
-    org.fake.slow(0.3, match="GET /users/me")
-    started = time.monotonic()
-    assert org.client.get_profile()["result"] == "success"
-    assert time.monotonic() - started >= 0.3
+def test_slow_responses_wait_for_the_servers_clock(org: Org) -> None:
+    org.fake.slow(3600, match="GET /users/me")
+    answers: list[dict[str, Any]] = []
+    call = threading.Thread(target=lambda: answers.append(org.client.get_profile()))
+    call.start()
+    org.fake.wait_for(lambda: org.fake.requests_to("GET", "/users/me"), what="the slow request")
+    assert org.client.get_messages({"anchor": "newest", "num_before": 1, "num_after": 0})["result"] == (
+        "success"
+    )  # other endpoints are not slowed
+    assert answers == []  # an hour of the server's clock has not passed
+    org.fake.advance_clock(3600)
+    call.join(timeout=30)
+    assert answers[0]["result"] == "success"
     org.fake.slow(0)
-    started = time.monotonic()
-    org.client.get_profile()
-    assert time.monotonic() - started < 0.3
+    assert org.client.get_profile()["result"] == "success"
 
 
 def test_stop_and_start_keep_port_and_state(org: Org) -> None:
@@ -461,3 +466,173 @@ def test_the_fake_works_without_the_description(no_spec_fake: FakeZulip) -> None
     assert result["code"] == "REQUEST_VARIABLE_MISSING"
     assert no_spec_fake.violations == []
     assert json.loads(json.dumps(no_spec_fake.requests[-1].params)) == {"type": "stream", "to": "wg"}
+
+
+# --- behaving like the real server (issue 7: what a Zulip 7.0 server did that the fake did not) ---
+
+
+def register(client: zulip.Client, **kwargs: Any) -> dict[str, Any]:
+    answer = dict(client.register(event_types=["message", "realm_user", "stream"], **kwargs))
+    assert answer["result"] == "success", answer
+    return answer
+
+
+def test_issue7_max_message_id_is_the_newest_message_the_user_received(org: Org) -> None:
+    history = org.fake.add_stream("history", [org.alice])  # Notification Bot's post: Alice's row
+    old = [
+        org.fake.send_from_user(org.alice, stream="history", topic="t", content=f"@**Meeting Bot** old {n}")
+        for n in range(3)
+    ]
+    assert org.client.get_profile()["max_message_id"] == register(org.client)["max_message_id"]
+    before = register(org.client, fetch_event_types=["message"])["max_message_id"]
+    assert before < old[0]["id"]  # mentions in a channel it is not subscribed to are no rows of its own
+    org.fake.subscribe(org.bot, history["stream_id"])
+    assert register(org.client, fetch_event_types=["message"])["max_message_id"] == before
+    shared = org.client.get_messages(
+        {"anchor": "newest", "num_before": 10, "num_after": 0, "narrow": [["stream", "history"]]}
+    )
+    assert [m["id"] for m in shared["messages"]][-3:] == [m["id"] for m in old]  # yet it can read them
+
+    new = org.fake.send_from_user(org.alice, stream="history", topic="t", content="after subscribing")
+    assert register(org.client, fetch_event_types=["message"])["max_message_id"] == new["id"]
+    dm = org.fake.send_from_user(org.alice, to=org.bot, content="a direct message")
+    assert register(org.client, fetch_event_types=["message"])["max_message_id"] == dm["id"]
+    alice = make_client(org.fake, org.alice)
+    assert register(alice, fetch_event_types=["message"])["max_message_id"] == dm["id"]
+
+
+def test_issue7_people_lists_as_the_real_server_sends_them(org: Org) -> None:
+    gone = org.fake.add_user("Gone Person")
+    org.fake.deactivate_user(gone)
+    state = register(org.client, fetch_event_types=["realm_user"])
+    active = {u["full_name"]: u for u in state["realm_users"]}
+    assert set(active) == {"Meeting Bot", "Alice Chair", "Bob Member"}  # bots too, not the system bots
+    assert active["Meeting Bot"]["is_bot"] is True
+    assert all("is_active" not in u for u in state["realm_users"] + state["realm_non_active_users"])
+    assert [u["full_name"] for u in state["realm_non_active_users"]] == ["Gone Person"]
+    bots = {u["full_name"]: u for u in state["cross_realm_bots"]}
+    assert set(bots) == {"Notification Bot", "Welcome Bot"}
+    assert bots["Notification Bot"]["is_system_bot"] is True and bots["Notification Bot"]["is_bot"] is True
+    members = {m["full_name"]: m for m in org.client.get_members()["members"]}
+    assert "Notification Bot" not in members and members["Gone Person"]["is_active"] is False
+    assert make_client(org.fake, gone).get_profile()["code"] == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize(("feature_level", "op"), [(185, "remove"), (276, "update")])
+def test_issue7_deactivation_event_follows_the_feature_level(feature_level: int, op: str) -> None:
+    with FakeZulip(zulip_feature_level=feature_level) as fake:
+        bot = fake.add_bot("Meeting Bot")
+        gone = fake.add_user("Gone Person")
+        client = make_client(fake, bot)
+        queue = register(client)
+        fake.deactivate_user(gone)
+        [event] = client.get_events(queue_id=queue["queue_id"], last_event_id=-1)["events"]
+        assert (event["type"], event["op"], event["person"]["user_id"]) == ("realm_user", op, gone["user_id"])
+        if op == "update":
+            assert event["person"] == {"user_id": gone["user_id"], "is_active": False}
+        else:
+            assert event["person"] == {"user_id": gone["user_id"], "full_name": "Gone Person"}
+        assert fake.violations == []
+
+
+def test_issue7_people_added_and_promoted_are_events(org: Org) -> None:
+    queue = register(org.client)
+    newcomer = org.fake.add_user("New Person")
+    org.fake.set_role(org.bob, 200)
+    events = org.client.get_events(queue_id=queue["queue_id"], last_event_id=-1)["events"]
+    assert [(e["type"], e["op"]) for e in events] == [("realm_user", "add"), ("realm_user", "update")]
+    assert events[0]["person"]["user_id"] == newcomer["user_id"]
+    assert events[0]["person"]["full_name"] == "New Person"
+    assert events[1]["person"] == {"user_id": org.bob["user_id"], "role": 200}
+
+
+def test_issue7_new_channels_get_notification_bots_post(org: Org) -> None:
+    created = org.fake.add_stream("fresh", [org.bot, org.alice], creator=org.alice)
+    [post] = [m for m in org.fake.messages if m.get("stream_id") == created["stream_id"]]
+    assert post["sender_id"] == org.fake.notification_bot["user_id"]
+    assert post["subject"] == "channel events"
+    alice = f"@_**Alice Chair|{org.alice['user_id']}**"
+    assert post["content"].startswith(f"**Public** channel created by {alice}. **Description:**")
+
+
+def test_issue7_a_renamed_channel_keeps_its_id(org: Org) -> None:
+    wg = org.fake.add_stream("wg2", [org.bot, org.alice])
+    queue = register(org.client)
+    org.fake.rename_stream("wg2", "wg-renamed", by=org.alice)
+    events = org.client.get_events(queue_id=queue["queue_id"], last_event_id=-1)["events"]
+    update = next(e for e in events if e["type"] == "stream")
+    assert {k: update[k] for k in ("op", "stream_id", "name", "property", "value")} == {
+        "op": "update",
+        "stream_id": wg["stream_id"],
+        "name": "wg2",
+        "property": "name",
+        "value": "wg-renamed",
+    }
+    note = next(e["message"] for e in events if e["type"] == "message")
+    alice = f"@_**Alice Chair|{org.alice['user_id']}**"
+    assert note["content"] == f"{alice} renamed channel **wg2** to **wg-renamed**."
+    by_id = org.client.send_message(stream_message("by id", to=wg["stream_id"]))
+    assert org.fake.message(by_id["id"])["display_recipient"] == "wg-renamed"
+    old_name = org.client.send_message(stream_message("by the old name", to="wg2"))
+    assert old_name["code"] == "STREAM_DOES_NOT_EXIST"
+    by_id_narrow = [{"operator": "stream", "operand": wg["stream_id"]}]
+    found = org.client.get_messages(
+        {"anchor": "newest", "num_before": 1, "num_after": 0, "narrow": by_id_narrow, "apply_markdown": False}
+    )
+    assert [m["content"] for m in found["messages"]] == ["by id"]
+
+
+def test_issue7_200_requests_a_minute_then_429_with_the_headers() -> None:
+    with FakeZulip(validate=False) as fake:  # 200 quick requests; the counting is what is tested
+        bot, alice = fake.add_bot("Meeting Bot"), fake.add_user("Alice Chair")
+        session = requests.Session()
+        session.auth = (bot["email"], bot["api_key"])
+        url = f"{fake.url}/api/v1/users/me"
+        first = session.get(url)
+        assert first.headers["X-RateLimit-Limit"] == "200"
+        assert first.headers["X-RateLimit-Remaining"] == "199"
+        assert int(first.headers["X-RateLimit-Reset"]) >= int(fake.now()) + 59
+        for _ in range(199):
+            last = session.get(url)
+        assert (last.status_code, last.headers["X-RateLimit-Remaining"]) == (200, "0")
+        limited = session.get(url)
+        assert limited.status_code == 429
+        assert limited.json()["code"] == "RATE_LIMIT_HIT" and 0 < limited.json()["retry-after"] <= 60
+        assert 0 < float(limited.headers["Retry-After"]) <= 60
+        assert limited.headers["X-RateLimit-Remaining"] == "0"
+        other = requests.get(url, auth=(alice["email"], alice["api_key"]))
+        assert other.status_code == 200  # per user
+        fake.advance_clock(60)  # a minute later the window is empty again
+        assert session.get(url).headers["X-RateLimit-Remaining"] == "199"
+
+
+def test_issue7_the_event_queue_has_a_limit_of_its_own(org: Org) -> None:
+    org.fake.set_rate_limit(org.bot, (3, 60.0))
+    queue = org.client.register(event_types=["message"])
+    assert org.client.get_profile()["result"] == org.client.get_profile()["result"] == "success"
+    assert org.client.get_profile()["code"] == "RATE_LIMIT_HIT"  # register and 2 profiles made 3
+    events = org.client.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
+    assert events["result"] == "success"
+
+
+def test_issue7_an_idle_queue_gets_a_heartbeat_every_45_seconds(org: Org) -> None:
+    assert org.fake.heartbeat_interval == 45
+    queue = org.client.register(event_types=["message"])
+    results: list[dict[str, Any]] = []
+    poll = threading.Thread(
+        target=lambda: results.append(org.client.get_events(queue_id=queue["queue_id"], last_event_id=-1))
+    )
+    poll.start()
+    org.fake.wait_for(lambda: org.fake.requests_to("GET", "/events"), what="the long poll")
+    assert results == []
+    org.fake.advance_clock(45)
+    poll.join(timeout=30)
+    assert results[0]["events"] == [{"type": "heartbeat", "id": 0}]
+
+
+def test_issue7_on_next_acts_between_two_requests(org: Org) -> None:
+    seen: list[int] = []
+    org.fake.on_next("POST /register", lambda: seen.append(len(org.fake.requests_to("POST", "/register"))))
+    org.client.register(event_types=["message"])
+    org.client.register(event_types=["message"])
+    assert seen == [1]  # once, when the first arrived
