@@ -92,7 +92,7 @@ class WgBot:
                 people=self._people,
                 schedule=config.schedule,
             )
-            before = self.store.load(config.stream)
+            before = self.store.load(config.key)
             outcome = commands.apply(before, command, context)
             about = outcome.reply.record if isinstance(outcome.reply, Ack) else None
             handled = Handled(render(outcome.reply), (about.kind, about.id) if about else None)

@@ -107,9 +107,12 @@ class UndoEntry:
 
 @dataclass(frozen=True)
 class Group:
-    """One working group, identified by its stream: its records and counters."""
+    """One working group, identified by its key (its config section's name): its records and counters.
 
-    stream: str
+    The key, not the stream, names the group in the data, so a renamed stream keeps its group.
+    """
+
+    key: str
     agenda: Mapping[int, AgendaItem] = field(default_factory=dict)
     actions: Mapping[int, ActionItem] = field(default_factory=dict)
     next_agenda_id: int = 1

@@ -53,9 +53,13 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from storage.migrations import schema1_to_2
+
 __all__ = [
+    "MAX_DEPTH",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "Check",
     "Database",
     "DatabaseLocked",
     "Migration",
@@ -67,11 +71,14 @@ __all__ = [
 
 APP = "wgbot"
 META_TABLE = "_meta"
-SCHEMA_VERSION: int = 1
+SCHEMA_VERSION: int = 2
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 # from-version -> function turning the whole raw data of that version into the next version's.
 # The engine sets _meta's schema number after each step; a migration need not touch _meta.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: schema1_to_2}  # 1 -> 2: groups keyed by config section, not stream
+# What a caller checks in the data at open, before anything is written: raises ValueError to refuse it.
+Check = Callable[[Mapping[str, Mapping[str, Any]]], None]
+MAX_DEPTH = 64  # nesting levels inside a document (ours use about 10); deeper is refused, at put and at open
 
 _NEW_FILE_MODE = 0o600
 _Tables = dict[str, dict[str, Any]]
@@ -282,6 +289,23 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (a scalar: 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _parse(path: Path, raw: bytes) -> tuple[dict[str, Any], int]:
     if not raw:
         _unreadable(path, "the file is empty (0 bytes), so it is not a wgbot database")
@@ -291,6 +315,10 @@ def _parse(path: Path, raw: bytes) -> tuple[dict[str, Any], int]:
         _unreadable(path, "it is not UTF-8 text, so it is not a wgbot database")
     except json.JSONDecodeError as exc:
         _unreadable(path, f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})")
+    except RecursionError:
+        _unreadable(
+            path, f"its JSON nests far deeper than a wgbot database does (at most {MAX_DEPTH + 2} levels)"
+        )
     except ValueError as exc:
         _unreadable(path, str(exc))
     if not isinstance(data, dict):
@@ -318,10 +346,13 @@ def _check_layout(path: Path, data: Mapping[str, Any]) -> _Tables:
         for key, document in table.items():
             if not isinstance(document, dict):
                 _unreadable(path, f"document {name}/{key} is a {type(document).__name__}, not an object")
+            if _depth(document) > MAX_DEPTH:
+                _unreadable(path, f"document {name}/{key} nests deeper than {MAX_DEPTH} levels")
     return dict(data)
 
 
-def _migrate(path: Path, raw: bytes, data: dict[str, Any], schema: int, mode: int) -> _Tables:
+def _migrated(path: Path, data: dict[str, Any], schema: int) -> _Tables:
+    """The data migrated in memory to SCHEMA_VERSION (nothing is written here)."""
     for version in range(schema, SCHEMA_VERSION):
         migration = MIGRATIONS.get(version)
         if migration is None:
@@ -336,29 +367,98 @@ def _migrate(path: Path, raw: bytes, data: dict[str, Any], schema: int, mode: in
                 "The file was left untouched."
             ) from exc
         data[META_TABLE] = {"1": {"app": APP, "schema": version + 1}}
-    tables = _check_layout(path, data)
-    payload = _serialise(tables)
-    backup = path.with_name(f"{path.name}.schema{schema}.bak")
-    _replace_file(backup, raw, mode)
-    _replace_file(path, payload, mode)
-    _fsync_dir(path.parent)
-    return tables
+    return _check_layout(path, data)
 
 
-def _load_or_create(path: Path) -> tuple[_Tables, int]:
+def _read_regular_file(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """The data file's bytes and status, or None if there is none. Refuses anything but one plain file.
+
+    A FIFO or device would block or misbehave on read, so the type is checked before opening (and
+    the file opened without blocking, then checked again). A second hard link is a second name for
+    the same data that the lock (on ``<name>.lock``) does not cover, so it is refused too.
+    """
     try:
-        raw = path.read_bytes()
+        before = os.stat(path)
     except FileNotFoundError:
+        return None
+    _check_file_status(path, before)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        status = os.fstat(fd)
+        _check_file_status(path, status)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks), status
+
+
+def _check_file_status(path: Path, status: os.stat_result) -> None:
+    mode = status.st_mode
+    if stat.S_ISDIR(mode):
+        _unreadable(path, "it is a directory")
+    if not stat.S_ISREG(mode):
+        kinds = {
+            stat.S_ISFIFO: "a FIFO (named pipe)",
+            stat.S_ISSOCK: "a socket",
+            stat.S_ISCHR: "a character device",
+            stat.S_ISBLK: "a block device",
+        }
+        kind = next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+        _unreadable(path, f"it is {kind}, not a regular file; the data file must be a plain file")
+    if status.st_nlink > 1:
+        _unreadable(
+            path,
+            f"it has {status.st_nlink} hard links (names for the same file), and the lock covers only "
+            "this name, so a wgbot started on another name would fork the data. Keep one name: remove "
+            f"the other links (find / -xdev -samefile {path}), or copy the file with cp instead of ln",
+        )
+
+
+def _check_writable_folder(path: Path) -> None:
+    """Create and remove a file beside the data file: every commit needs that, so fail now if it can't."""
+    folder = path.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=_temp_prefix(path), dir=folder)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot open {path}: the data folder {folder} can't be written: {exc.strerror or exc}; "
+            "the bot needs to write there (it saves each change as a new file beside the old one, and "
+            "keeps a lock file there)"
+        ) from exc
+    os.close(fd)
+    with suppress(FileNotFoundError):
+        os.unlink(probe)
+
+
+def _load_or_create(path: Path, check: Check | None) -> tuple[_Tables, int]:
+    """Read, check and migrate the file; nothing is written unless every check passed."""
+    found = _read_regular_file(path)
+    if found is None:
         data: _Tables = {META_TABLE: {"1": {"app": APP, "schema": SCHEMA_VERSION}}}
         _atomic_write(path, data, _NEW_FILE_MODE)
         return data, _NEW_FILE_MODE
-    except IsADirectoryError:
-        _unreadable(path, "it is a directory")
-    mode = stat.S_IMODE(os.stat(path).st_mode)
+    raw, status = found
+    mode = stat.S_IMODE(status.st_mode)
     data_in, schema = _parse(path, raw)
+    tables = _check_layout(path, data_in)
     if schema < SCHEMA_VERSION:
-        return _migrate(path, raw, data_in, schema, mode), mode
-    return _check_layout(path, data_in), mode
+        tables = _migrated(path, data_in, schema)
+    if check is not None:
+        try:
+            check(tables)
+        except ValueError as exc:
+            note = (
+                f" (as migrated from schema {schema} to {SCHEMA_VERSION})" if schema < SCHEMA_VERSION else ""
+            )
+            _unreadable(path, f"{exc}{note}")
+    if schema < SCHEMA_VERSION:
+        backup = path.with_name(f"{path.name}.schema{schema}.bak")
+        _replace_file(backup, raw, mode)
+        _replace_file(path, _serialise(tables), mode)
+        _fsync_dir(path.parent)
+    return tables, mode
 
 
 def _json_text(text: str) -> str:
@@ -386,6 +486,8 @@ def _normalise(table: str, key: str, document: Mapping[str, Any]) -> dict[str, A
     """A JSON round trip: rejects what cannot be stored, copies, and gives the shape a reload gives."""
     if not isinstance(document, Mapping):
         raise TypeError(f"{table}/{key}: a document must be a mapping, got {type(document).__name__}")
+    if _depth(dict(document)) > MAX_DEPTH:
+        raise ValueError(f"{table}/{key} nests deeper than {MAX_DEPTH} levels, more than a file may hold")
     try:
         result: dict[str, Any] = json.loads(_serialise(dict(document)))
     except TypeError as exc:
@@ -416,11 +518,18 @@ class Database:
         self._closed = False
 
     @classmethod
-    def open(cls, path: Path | str) -> Database:
-        """Lock, clean up, create or validate (and migrate) the database file at ``path``."""
+    def open(cls, path: Path | str, *, check: Check | None = None) -> Database:
+        """Lock, clean up, create or validate (and migrate) the database file at ``path``.
+
+        Refused with a message naming the file and the problem, the file left as it was: a folder
+        that can't be written, anything but one regular file (a FIFO, a second hard link), a file
+        that is not a wgbot database of this or an older schema, and data that ``check`` refuses
+        (it gets the tables, after any migration, and raises ValueError).
+        """
         path = Path(os.path.realpath(path))  # os.replace on a symlink would replace the link, not its target
         if not path.parent.is_dir():
             raise StorageError(f"cannot open {path}: the folder {path.parent} does not exist")
+        _check_writable_folder(path)
         registry_key = str(path)
         with _open_paths_lock:
             if registry_key in _open_paths:
@@ -432,7 +541,7 @@ class Database:
         try:
             _remove_temp_files(path)
             try:
-                data, mode = _load_or_create(path)
+                data, mode = _load_or_create(path, check)
             except OSError as exc:
                 raise StorageError(f"cannot open {path}: {exc}") from exc
             return cls(path, lock_fd, registry_key, data, mode)

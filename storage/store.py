@@ -1,25 +1,31 @@
 """The one storage API the bot uses. Nothing else touches the database file.
 
-Tables (all keyed by strings, see `storage.engine`):
-- `groups`:   one document per group (stream): counters, undo entries, skipped and moved meetings;
-- `records`:  agenda and action items, key `<stream>/<kind>/<id>`;
+Tables (all keyed by strings, see `storage.engine`). A group is keyed by its config section's name
+(`GroupConfig.key`: `wgbot` for `[wgbot]`), never by its stream, so a renamed stream keeps its data:
+- `groups`:   one document per group: counters, undo entries, skipped and moved meetings;
+- `records`:  agenda and action items, key `<group>/<kind>/<id>`;
 - `handled`:  every handled Zulip message id with its reply and whether that was sent, so none is
               applied twice and no reply is lost;
 - `cursor`:   the highest message id handled, where a catch-up after downtime starts;
-- `posts`:    the bot's own messages that are about one record, so a reaction can close it.
+- `posts`:    the bot's own messages that are about one record, so a reaction can close it;
+- `reminders`: one per (group, meeting slot, offset), key `<group>/<slot>/<seconds>` (see below).
+
+Every document is decoded once when the file is opened (`check`): a file with a damaged document is
+refused at start-up with a message naming the document and the field, and left as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.model import Group
+from bot.model import Group, Record
 from bot.reminders import SENDING, SUPERSEDED, Key, Posted, Snapshot
 from storage import codec
+from storage.codec import DecodeError, Fields
 from storage.engine import Database, Transaction
 
 __all__ = ["Store"]
@@ -35,23 +41,126 @@ def _newest_first(key: str) -> tuple[int, int]:
     return (0 if key.isdigit() else 1, -int(digits) if digits.isdigit() else 0)
 
 
-def _record_key(stream: str, kind: str, item_id: int) -> str:
-    return f"{stream}/{kind}/{item_id}"
+def _record_key(group: str, kind: str, item_id: int) -> str:
+    return f"{group}/{kind}/{item_id}"
+
+
+def _record_group(key: str) -> str:
+    """The group of a record key `<group>/<kind>/<id>` (a group key may hold slashes)."""
+    return key.rsplit("/", 2)[0]
+
+
+def _reminder_key(group: str, key: Key) -> str:
+    slot, offset = key
+    return f"{group}/{slot.astimezone(UTC).isoformat()}/{int(offset.total_seconds())}"
+
+
+# --- the check at open: every document the store reads, decoded once ---------------------------------
+
+
+def _check_records(records: Mapping[str, Any], groups: Mapping[str, Any]) -> dict[str, list[Record]]:
+    by_group: dict[str, list[Record]] = {key: [] for key in groups}
+    for key, doc in records.items():
+        try:
+            record = codec.decode_record(doc)
+            group = _record_group(key)
+            if key != _record_key(group, record.kind, record.id):
+                raise DecodeError(f"the key does not match its kind {record.kind!r} and id {record.id}")
+            if group not in by_group:
+                raise DecodeError(f"its group {group!r} has no document in table groups")
+        except DecodeError as error:
+            raise DecodeError(f"document records/{key}: {error}") from None
+        by_group[group].append(record)
+    return by_group
+
+
+def _check_handled(doc: Any) -> None:
+    fields = Fields(doc)
+    sent = fields.raw("sent", None)
+    if sent not in (None, True, False, "failed"):
+        raise DecodeError(f"field 'sent' is {sent!r}, expected true, false or \"failed\"")
+    if sent is False:
+        fields.text("reply")
+        fields.mapping("reply_to")
+    for index, reply_id in enumerate(fields.items("reply_ids", [])):
+        if not isinstance(reply_id, int) or isinstance(reply_id, bool):
+            raise DecodeError(f"field 'reply_ids[{index}]' is {reply_id!r}, expected a message id")
+    if fields.raw("record", None) is not None:
+        _check_about(fields)
+
+
+def _check_about(fields: Fields) -> None:
+    about = fields.items("record")
+    if len(about) != 2 or not isinstance(about[0], str) or type(about[1]) is not int:
+        raise DecodeError(f"field 'record' is {about!r}, expected [kind, id]")
+
+
+def _check_post(doc: Any) -> None:
+    fields = Fields(doc)
+    _check_about(fields)
+    fields.mapping("reply_to", {})
+
+
+def _check_cursor(doc: Any) -> None:
+    fields = Fields(doc)
+    fields.integer("last")
+    fields.integer("since_pruned", 0)
+
+
+def check(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Group]:
+    """Decode every document the store reads (raises `DecodeError` naming the first bad one).
+
+    Returns the decoded groups by key. Tables the store does not know are not looked at.
+    """
+    group_docs = tables.get("groups", {})
+    records = _check_records(tables.get("records", {}), group_docs)
+    groups: dict[str, Group] = {}
+    for key, doc in group_docs.items():
+        try:
+            group = codec.group_from(doc, records[key])
+            if group.key != key:
+                raise DecodeError(f"field 'key' is {group.key!r}, expected {key!r} (the document's key)")
+        except DecodeError as error:
+            raise DecodeError(f"document groups/{key}: {error}") from None
+        groups[key] = group
+    for key, doc in tables.get("reminders", {}).items():
+        try:
+            group_key, posted = codec.decode_reminder(doc)
+            if key != _reminder_key(group_key, posted.key):
+                raise DecodeError("the key does not match its fields 'group', 'slot' and 'offset'")
+        except DecodeError as error:
+            raise DecodeError(f"document reminders/{key}: {error}") from None
+    for table, check_one in (("handled", _check_handled), ("posts", _check_post), ("cursor", _check_cursor)):
+        for key, doc in tables.get(table, {}).items():
+            try:
+                check_one(doc)
+            except DecodeError as error:
+                raise DecodeError(f"document {table}/{key}: {error}") from None
+    return groups
 
 
 class Store:
     """Groups, handled messages, reminders and the outbox, each change one atomic transaction."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, groups: Mapping[str, Group] | None = None) -> None:
         self._db = database
         # Decoded groups, written through on every save. Safe because this process is the file's only
         # writer (the lock) and groups are immutable values; it spares decoding every record per command.
-        self._groups: dict[str, Group] = {}
+        self._groups: dict[str, Group] = dict(groups or {})
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
-        """Open (or create) the database; raises `StorageError` subclasses with clear messages."""
-        return cls(Database.open(path))
+        """Open (or create) the database; raises `StorageError` subclasses with clear messages.
+
+        Every document is decoded first (see `check`); a damaged one refuses the file, untouched.
+        """
+        decoded: dict[str, Group] = {}
+
+        def check_all(tables: Mapping[str, Mapping[str, Any]]) -> None:
+            decoded.update(check(tables))
+
+        database = Database.open(path, check=check_all)
+        return cls(database, decoded)
 
     @property
     def path(self) -> Path:
@@ -62,17 +171,16 @@ class Store:
 
     # --- groups ---------------------------------------------------------------------------------
 
-    def load(self, stream: str) -> Group:
-        """The group's records as stored (a new, empty group if it has none yet)."""
+    def load(self, key: str) -> Group:
+        """The group keyed `key` as stored (a new, empty group if it has none yet)."""
         with self._db.transaction() as txn:
-            if stream in self._groups:
-                return self._groups[stream]
-            doc = txn.get("groups", stream)
+            if key in self._groups:
+                return self._groups[key]
+            doc = txn.get("groups", key)
             if doc is None:
-                return Group(stream)
-            prefix = f"{stream}/"
-            records = [r for key, r in txn.all("records").items() if key.startswith(prefix)]
-            group = self._groups[stream] = codec.decode_group(doc, records)
+                return Group(key)
+            records = [r for k, r in txn.all("records").items() if _record_group(k) == key]
+            group = self._groups[key] = codec.decode_group(doc, records)
             return group
 
     def save(
@@ -88,8 +196,8 @@ class Store:
             self._write_group(txn, before, after)
             if message_id is not None:
                 self._mark_handled(txn, message_id, effect or {})
-            self._groups.pop(after.stream, None)  # until the commit has succeeded
-        self._groups[after.stream] = after
+            self._groups.pop(after.key, None)  # until the commit has succeeded
+        self._groups[after.key] = after
 
     def _write_group(self, txn: Transaction, before: Group, after: Group) -> None:
         for kind, old, new in (
@@ -99,10 +207,10 @@ class Store:
             for item_id, record in new.items():
                 previous = old.get(item_id)
                 if previous is not record and previous != record:
-                    txn.put("records", _record_key(after.stream, kind, item_id), codec.encode_record(record))
+                    txn.put("records", _record_key(after.key, kind, item_id), codec.encode_record(record))
         group_doc = codec.encode_group(after)
-        if txn.get("groups", after.stream) != group_doc:
-            txn.put("groups", after.stream, group_doc)
+        if txn.get("groups", after.key) != group_doc:
+            txn.put("groups", after.key, group_doc)
 
     # --- handled messages -----------------------------------------------------------------------
 
@@ -194,114 +302,61 @@ class Store:
         return None if doc is None else (str(doc["record"][0]), int(doc["record"][1]))
 
     # --- reminders ------------------------------------------------------------------------------
-    # Table `reminders`: one document per (group, meeting slot, offset), key `<stream>/<slot>/<seconds>`.
+    # Table `reminders`: one document per (group, meeting slot, offset), key `<group>/<slot>/<seconds>`.
     # A reminder is written in state "sending" with its content before it is posted, and "sent" with
     # the message id after, so a restart can tell whether it went out (see bot.adapters.scheduler).
 
-    def reminders(self, stream: str) -> dict[Key, Posted]:
+    def reminders(self, group: str) -> dict[Key, Posted]:
         """The group's stored reminders, whatever their state, by (slot, offset)."""
-        docs = self._db.all("reminders").values()
-        found = (self._decode_reminder(doc) for doc in docs if doc.get("stream") == stream)
-        return {posted.key: posted for posted in found}
+        found = (codec.decode_reminder(doc) for doc in self._db.all("reminders").values())
+        return {posted.key: posted for key, posted in found if key == group}
 
-    def reminder_sending(self, stream: str, posted: Posted, superseded: Iterable[Key] = ()) -> None:
+    def reminder_sending(self, group: str, posted: Posted, superseded: Iterable[Key] = ()) -> None:
         """Before posting: the reminder and its exact content (state "sending"), and the missed
         earlier reminders of the same meeting it stands in for (state "superseded"), all at once."""
         with self._db.transaction() as txn:
             for slot, offset in superseded:
-                self._put_reminder(txn, stream, Posted(slot, offset, SUPERSEDED))
-            self._put_reminder(txn, stream, replace(posted, state=SENDING))
+                self._put_reminder(txn, group, Posted(slot, offset, SUPERSEDED))
+            self._put_reminder(txn, group, replace(posted, state=SENDING))
 
-    def reminder_sent(self, stream: str, key: Key, message_id: int, at: datetime) -> None:
+    def reminder_sent(self, group: str, key: Key, message_id: int, at: datetime) -> None:
         """After posting (or after finding that it went out): the message id and about when."""
-        self._change_reminder(stream, key, state="sent", message_id=message_id, posted_at=at)
+        self._change_reminder(group, key, state="sent", message_id=message_id, posted_at=at)
 
-    def reminder_dropped(self, stream: str, key: Key) -> None:
+    def reminder_dropped(self, group: str, key: Key) -> None:
         """A reminder that was being sent when the bot stopped, not to be sent any more."""
-        self._change_reminder(stream, key, state="dropped")
+        self._change_reminder(group, key, state="dropped")
 
-    def reminder_superseded(self, stream: str, key: Key) -> None:
+    def reminder_superseded(self, group: str, key: Key) -> None:
         """A reminder that was being sent but had not gone out, now that a later one of its meeting is due."""
-        self._change_reminder(stream, key, state=SUPERSEDED)
+        self._change_reminder(group, key, state=SUPERSEDED)
 
-    def reminder_shown(self, stream: str, key: Key, shown: Snapshot) -> None:
+    def reminder_shown(self, group: str, key: Key, shown: Snapshot) -> None:
         """The reminder's message was edited and now shows `shown`."""
-        self._change_reminder(stream, key, shown=shown)
+        self._change_reminder(group, key, shown=shown)
 
-    def reminder_updating(self, stream: str, key: Key, content: str, shown: Snapshot) -> None:
+    def reminder_updating(self, group: str, key: Key, content: str, shown: Snapshot) -> None:
         """Before posting an update to the reminder (past the edit window): its exact content."""
-        self._change_reminder(stream, key, update=content, update_shown=shown)
+        self._change_reminder(group, key, update=content, update_shown=shown)
 
-    def reminder_updated(self, stream: str, key: Key, sent: bool) -> None:
+    def reminder_updated(self, group: str, key: Key, sent: bool) -> None:
         """The update went out (`sent`: the reminder and its update now show it), or was given up."""
         with self._db.transaction() as txn:
-            doc = txn.get("reminders", self._reminder_key(stream, key))
+            doc = txn.get("reminders", _reminder_key(group, key))
             if doc is None:
                 return
-            posted = self._decode_reminder(doc)
+            _, posted = codec.decode_reminder(doc)
             shown = posted.update_shown if sent else posted.shown
-            self._put_reminder(txn, stream, replace(posted, shown=shown, update=None, update_shown=None))
+            self._put_reminder(txn, group, replace(posted, shown=shown, update=None, update_shown=None))
 
-    def _change_reminder(self, stream: str, key: Key, **fields: Any) -> None:
+    def _change_reminder(self, group: str, key: Key, **fields: Any) -> None:
         with self._db.transaction() as txn:
-            doc = txn.get("reminders", self._reminder_key(stream, key))
+            doc = txn.get("reminders", _reminder_key(group, key))
             if doc is None:
-                raise KeyError(f"no reminder {key!r} stored for #{stream}")
-            self._put_reminder(txn, stream, replace(self._decode_reminder(doc), **fields))
-
-    def _put_reminder(self, txn: Transaction, stream: str, posted: Posted) -> None:
-        txn.put("reminders", self._reminder_key(stream, posted.key), self._encode_reminder(stream, posted))
+                raise KeyError(f"no reminder {key!r} stored for the group {group!r}")
+            _, posted = codec.decode_reminder(doc)
+            self._put_reminder(txn, group, replace(posted, **fields))
 
     @staticmethod
-    def _reminder_key(stream: str, key: Key) -> str:
-        slot, offset = key
-        return f"{stream}/{slot.astimezone(UTC).isoformat()}/{int(offset.total_seconds())}"
-
-    @staticmethod
-    def _encode_snapshot(shown: Snapshot | None) -> dict[str, Any] | None:
-        if shown is None:
-            return None
-        return {"meeting": list(shown.meeting), "agenda": shown.agenda, "actions": shown.actions}
-
-    @staticmethod
-    def _decode_snapshot(doc: Mapping[str, Any] | None) -> Snapshot | None:
-        if doc is None:
-            return None
-        return Snapshot(
-            meeting=tuple(str(line) for line in doc["meeting"]),
-            agenda=tuple((int(i), str(line)) for i, line in doc["agenda"]),
-            actions=tuple((int(i), str(line)) for i, line in doc["actions"]),
-        )
-
-    def _encode_reminder(self, stream: str, posted: Posted) -> dict[str, Any]:
-        return {
-            "stream": stream,
-            "slot": posted.slot.astimezone(UTC).isoformat(),
-            "offset": int(posted.offset.total_seconds()),
-            "state": posted.state,
-            "topic": posted.topic,
-            "content": posted.content,
-            "ping": posted.ping,
-            "message_id": posted.message_id,
-            "posted_at": None if posted.posted_at is None else posted.posted_at.isoformat(),
-            "shown": self._encode_snapshot(posted.shown),
-            "update": posted.update,
-            "update_shown": self._encode_snapshot(posted.update_shown),
-        }
-
-    def _decode_reminder(self, doc: Mapping[str, Any]) -> Posted:
-        posted_at = doc.get("posted_at")
-        message_id = doc.get("message_id")
-        return Posted(
-            slot=datetime.fromisoformat(doc["slot"]),
-            offset=timedelta(seconds=int(doc["offset"])),
-            state=str(doc["state"]),
-            topic=str(doc.get("topic", "")),
-            content=str(doc.get("content", "")),
-            ping=bool(doc.get("ping", False)),
-            message_id=None if message_id is None else int(message_id),
-            posted_at=None if posted_at is None else datetime.fromisoformat(posted_at),
-            shown=self._decode_snapshot(doc.get("shown")),
-            update=doc.get("update"),
-            update_shown=self._decode_snapshot(doc.get("update_shown")),
-        )
+    def _put_reminder(txn: Transaction, group: str, posted: Posted) -> None:
+        txn.put("reminders", _reminder_key(group, posted.key), codec.encode_reminder(group, posted))

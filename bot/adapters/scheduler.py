@@ -283,8 +283,8 @@ class Scheduler:
             self._failures.pop(key, None)
 
     def _drop(self, stream: str, key: Key) -> str:
-        if key in self._ledger.reminders(stream):
-            self._ledger.reminder_dropped(stream, key)
+        if key in self._ledger.reminders(self._key):
+            self._ledger.reminder_dropped(self._key, key)
         return "it is dropped and will not be posted"
 
     def _give_up_pending(self, stream: str, p: Posted) -> str:
@@ -293,7 +293,7 @@ class Scheduler:
         return self._give_up_refresh(stream, p.key, p.update_shown)
 
     def _give_up_refresh(self, stream: str, key: Key, shown: Snapshot | None) -> str:
-        self._ledger.reminder_updated(stream, key, sent=False)
+        self._ledger.reminder_updated(self._key, key, sent=False)
         if shown is not None:
             self._given_up[key] = shown
         return "its post does not show the latest changes; tried again at the next change"
@@ -307,9 +307,14 @@ class Scheduler:
             offset < p.offset and meeting.starts_at - offset <= now for offset in offsets
         )
 
+    @property
+    def _key(self) -> str:
+        """The group's key in the store and the ledger (the outbox takes its stream)."""
+        return self._bot.group_config.key
+
     def _load(self, stream: str) -> tuple[Group, dict[Key, Posted]]:
         with self._bot.lock:
-            return self._bot.store.load(stream), self._ledger.reminders(stream)
+            return self._bot.store.load(self._key), self._ledger.reminders(self._key)
 
     def _recover(
         self,
@@ -340,7 +345,7 @@ class Scheduler:
                     _describe(p.key),
                 )
                 with self._bot.lock:
-                    store.reminder_superseded(stream, p.key)
+                    store.reminder_superseded(self._key, p.key)
                 return
             elif wanted:
                 log.warning("%s was not sent before a stop or failure; sending it now", _describe(p.key))
@@ -350,17 +355,17 @@ class Scheduler:
                     "%s was never sent and its meeting has started or is skipped; dropped", _describe(p.key)
                 )
                 with self._bot.lock:
-                    store.reminder_dropped(stream, p.key)
+                    store.reminder_dropped(self._key, p.key)
                 return
             with self._bot.lock:
-                store.reminder_sent(stream, p.key, found, now)
+                store.reminder_sent(self._key, p.key, found, now)
         elif p.update is not None:
             found = self._outbox.find_post(stream, p.topic, p.update)
             if found is None and wanted:
                 log.warning("the update to %s was not sent before a stop; sending it now", _describe(p.key))
                 found = self._outbox.post(stream, p.topic, p.update)
             with self._bot.lock:
-                store.reminder_updated(stream, p.key, sent=found is not None)
+                store.reminder_updated(self._key, p.key, sent=found is not None)
 
     def _post(self, stream: str, draft: Draft, now: datetime) -> None:
         posted = Posted(
@@ -373,10 +378,10 @@ class Scheduler:
             shown=draft.shown,
         )
         with self._bot.lock:
-            self._ledger.reminder_sending(stream, posted, draft.superseded)
+            self._ledger.reminder_sending(self._key, posted, draft.superseded)
         message_id = self._outbox.post(stream, draft.topic, draft.content)
         with self._bot.lock:
-            self._ledger.reminder_sent(stream, draft.key, message_id, now)
+            self._ledger.reminder_sent(self._key, draft.key, message_id, now)
         late = now - (draft.meeting.starts_at - draft.key[1])
         note = f", {int(late.total_seconds())} s late" if late > timedelta(minutes=1) else ""
         log.info("posted %s as message %s%s", _describe(draft.key), message_id, note)
@@ -393,7 +398,7 @@ class Scheduler:
                 edited, reason = False, str(error)
             if edited:
                 with self._bot.lock:
-                    store.reminder_shown(stream, p.key, refresh.shown)
+                    store.reminder_shown(self._key, p.key, refresh.shown)
                 self._given_up.pop(p.key, None)
                 log.info("edited %s (message %s) to show the current state", _describe(p.key), p.message_id)
                 return
@@ -408,9 +413,9 @@ class Scheduler:
                 "message %s (%s) is past the edit window; posting an update", p.message_id, _describe(p.key)
             )
         with self._bot.lock:
-            store.reminder_updating(stream, p.key, refresh.update, refresh.shown)
+            store.reminder_updating(self._key, p.key, refresh.update, refresh.shown)
         message_id = self._outbox.post(stream, p.topic, refresh.update)
         with self._bot.lock:
-            store.reminder_updated(stream, p.key, sent=True)
+            store.reminder_updated(self._key, p.key, sent=True)
         self._given_up.pop(p.key, None)
         log.info("posted an update to %s as message %s", _describe(p.key), message_id)

@@ -167,7 +167,7 @@ class Env:
         return self.bot.handle(Incoming(text, Person(who, who))).reply
 
     def stored(self) -> dict[tuple[datetime, timedelta], reminders.Posted]:
-        return self.store.reminders("ml-wg")
+        return self.store.reminders("wgbot")  # the group of [wgbot]
 
 
 MakeEnv = Callable[..., Env]
@@ -340,7 +340,7 @@ def test_a_post_with_the_same_content_that_another_reminder_stands_for_is_not_ta
     env.run()
     [post] = env.outbox.posts
     same = reminders.Posted(START, HOUR, "sending", post.topic, post.content)
-    env.store.reminder_sending("ml-wg", same)  # as if the 1h reminder read exactly like the 1d one
+    env.store.reminder_sending("wgbot", same)  # as if the 1h reminder read exactly like the 1d one
     env.at(START - HOUR)
     assert [p.content for p in env.outbox.posts] == [post.content, post.content]
     assert env.stored()[(START, HOUR)].message_id == env.outbox.posts[1].id
@@ -498,7 +498,7 @@ def test_a_reminder_that_keeps_failing_blocks_no_other_and_is_given_up(
 ) -> None:
     env = make_env(START - DAY)
     later = START + 14 * DAY  # the next meeting: its 1d reminder was being sent to a topic since closed
-    env.store.reminder_sending("ml-wg", reminders.Posted(later, DAY, "sending", "closed", "**Old** text"))
+    env.store.reminder_sending("wgbot", reminders.Posted(later, DAY, "sending", "closed", "**Old** text"))
     env.outbox.closed_topics.add("closed")
     with caplog.at_level(logging.WARNING):
         with pytest.raises(SendFailed):

@@ -26,10 +26,11 @@ from storage.engine import (
     StorageError,
     UnreadableDatabase,
 )
+from storage.migrations import schema1_to_2
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 REPO = Path(__file__).resolve().parents[2]
-META = {"_meta": {"1": {"app": "wgbot", "schema": 1}}}
+META = {"_meta": {"1": {"app": "wgbot", "schema": SCHEMA_VERSION}}}
 
 
 def helper_env() -> dict[str, str]:
@@ -68,9 +69,9 @@ def fill(db: Database) -> None:
 # -------------------------------------------------------------------------------- basics
 
 
-def test_schema_hook_is_empty_today() -> None:
-    assert SCHEMA_VERSION == 1
-    assert MIGRATIONS == {}
+def test_schema_is_2_with_the_group_key_migration() -> None:
+    assert SCHEMA_VERSION == 2
+    assert {1: schema1_to_2} == MIGRATIONS
 
 
 def test_new_file_has_only_the_marker(path: Path) -> None:
@@ -389,12 +390,12 @@ UNREADABLE: dict[str, tuple[bytes, str]] = {
     ),
     "bad-schema": (json.dumps({"_meta": {"1": {"app": "wgbot", "schema": "1"}}}).encode(), "schema version"),
     "newer-schema": (
-        json.dumps({"_meta": {"1": {"app": "wgbot", "schema": 2}}}).encode(),
+        json.dumps({"_meta": {"1": {"app": "wgbot", "schema": SCHEMA_VERSION + 1}}}).encode(),
         "written by a newer wgbot",
     ),
     "table-not-object": (json.dumps({**META, "people": [1, 2]}).encode(), "table 'people' is a list"),
     "document-not-object": (json.dumps({**META, "people": {"ann": "Ann"}}).encode(), "people/ann is a str"),
-    "nan": (b'{"_meta": {"1": {"app": "wgbot", "schema": 1}}, "t": {"k": {"v": NaN}}}', "NaN"),
+    "nan": (json.dumps(META).encode()[:-1] + b', "t": {"k": {"v": NaN}}}', "NaN"),
 }
 
 
@@ -432,7 +433,8 @@ def test_missing_folder_is_refused(tmp_path: Path) -> None:
 
 
 def _v1_file(path: Path) -> bytes:
-    raw = json.dumps({**META, "people": {"ann": {"name": "Ann"}, "bob": {"name": "Bob"}}}).encode()
+    v1 = {"_meta": {"1": {"app": "wgbot", "schema": 1}}}
+    raw = json.dumps({**v1, "people": {"ann": {"name": "Ann"}, "bob": {"name": "Bob"}}}).encode()
     path.write_bytes(raw)
     return raw
 
