@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
+from bot import dates
 from bot import grammar as g
 from bot import schedule as sched
 from bot.model import ActionItem, AgendaItem, Group, Person, Record, UndoEntry, changed
@@ -136,6 +138,31 @@ def _may_change(record: Record, ctx: Context, doing: str) -> None:
     raise Refusal(f"Only the person who proposed it or a chair can {doing} agenda item #{record.id}.")
 
 
+def _today(ctx: Context) -> date:
+    """Today in the group's time zone, by the clock the command came with."""
+    return ctx.now.astimezone(ctx.info.timezone).date()
+
+
+def _read_day(day: g.Day, ctx: Context, spec_name: str, what: str = "date") -> tuple[date, str]:
+    """The date a command names, read against today; and, for words, a note saying how they were read."""
+    try:
+        found = dates.read(day, _today(ctx), what)
+    except ValueError as error:
+        raise Refusal(_sentence(str(error)), spec_name) from None
+    if isinstance(day, dates.Words):
+        return found, f"Read {g.quoted(day.text)} as {dates.day_name(found)}."
+    return found, ""
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _lines(*notes: str) -> str:
+    """The bot's notes after a reply, one a line."""
+    return "\n".join(note for note in notes if note)
+
+
 def _chair_only(ctx: Context, doing: str) -> None:
     if not ctx.is_chair:
         raise Refusal(f"Only a chair can {doing}.")
@@ -149,6 +176,7 @@ def _commit(group: Group, ctx: Context, summary: str, after: tuple[Record, ...],
     return Outcome(updated, reply)
 
 
+_DUE_MAY = "change the due date of"
 _VERBS = {  # history word -> (may-verb, reply, undo summary); {} is the item, e.g. "action #7"
     "edited": ("edit", "Edited {}", "editing {}"),
     "removed": ("remove", "Removed {}", "removing {}"),
@@ -156,18 +184,33 @@ _VERBS = {  # history word -> (may-verb, reply, undo summary); {} is the item, e
     "closed": ("close", "Closed {}", "closing {}"),
     "reopened": ("reopen", "Reopened {}", "reopening {}"),
     "assigned": ("reassign", "Reassigned {}", "reassigning {}"),
+    "due": (_DUE_MAY, "Set the due date of {}", "setting the due date of {}"),
+    "undated": (_DUE_MAY, "Took the due date off {}", "taking the due date off {}"),
 }
 
 
 def _change(
-    group: Group, ctx: Context, item: Record, what: str, detail: str = "", **fields: object
+    group: Group,
+    ctx: Context,
+    item: Record,
+    what: str,
+    detail: str = "",
+    *,
+    note: str = "",
+    also: tuple[tuple[str, str], ...] = (),
+    **fields: object,
 ) -> Outcome:
-    """One item changed by its author, an owner or a chair: history line, undo entry, acknowledgement."""
+    """One item changed by its author, an owner or a chair: history line, undo entry, acknowledgement.
+
+    `also` adds more history lines (what, detail) for a change that does two things at once.
+    """
     may, done, doing = _VERBS[what]
     _may_change(item, ctx, may)
     updated = changed(item, what, ctx.actor, ctx.now, detail, **fields)
+    for more, more_detail in also:
+        updated = changed(updated, more, ctx.actor, ctx.now, more_detail)
     label = f"{'agenda item' if item.kind == 'agenda' else 'action'} #{item.id}"
-    note = "`undo` brings it back." if what == "removed" else ""
+    note = _lines("`undo` brings it back." if what == "removed" else "", note)
     return _commit(group, ctx, doing.format(label), (updated,), Ack(done.format(label), updated, note))
 
 
@@ -177,8 +220,10 @@ def _change(
 def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
     slot = None
     lead = "Added agenda item #{}"
+    read = ""
     if cmd.day is not None:
-        meeting = _meeting_on(group, ctx, cmd.day)
+        day, read = _read_day(cmd.day, ctx, "agenda add", "meeting date")
+        meeting = _meeting_on(group, ctx, day, read)
         slot = meeting.slot
         lead += f" for meeting {meeting.number:05d} on {_local(meeting.starts_at, ctx)}"
     else:
@@ -187,27 +232,35 @@ def _agenda_add(group: Group, cmd: g.AgendaAdd, ctx: Context) -> Outcome:
     position = max((i.position for i in group.agenda.values()), default=0) + 1
     item = AgendaItem(group.next_agenda_id, cmd.text, ctx.actor, ctx.now, position, meeting=slot)
     item = changed(item, "created", ctx.actor, ctx.now)
-    outcome = _commit(group, ctx, f"adding agenda item #{item.id}", (item,), Ack(lead.format(item.id), item))
+    reply = Ack(lead.format(item.id), item, read)
+    outcome = _commit(group, ctx, f"adding agenda item #{item.id}", (item,), reply)
     return replace(outcome, group=replace(outcome.group, next_agenda_id=item.id + 1))
 
 
-def _meeting_on(group: Group, ctx: Context, day: date) -> sched.Meeting:
-    """The upcoming, held meeting on `day`, or a refusal saying why there is none."""
+def _meeting_on(group: Group, ctx: Context, day: date, read: str = "") -> sched.Meeting:
+    """The upcoming, held meeting on `day`, or a refusal saying why there is none (`read`: how the
+    day was read from words, said with it)."""
     if ctx.schedule is None:
         raise Refusal(
             "No meeting schedule is configured, so there is only the next meeting; leave out `for DATE`."
         )
     meeting = sched.meeting_on(ctx.schedule, group.calendar, day, ctx.now)
     if meeting is None:
-        raise Refusal(f"There is no upcoming meeting on {day.isoformat()}; `meeting schedule` lists them.")
+        raise Refusal(
+            _lines(f"There is no upcoming meeting on {day.isoformat()}; `meeting schedule` lists them.", read)
+        )
     if meeting.skipped:
-        raise Refusal(f"The meeting of {day.isoformat()} is skipped; `meeting unskip {day}` brings it back.")
+        skipped = f"The meeting of {day.isoformat()} is skipped; `meeting unskip {day}` brings it back."
+        raise Refusal(_lines(skipped, read))
     return meeting
 
 
 def _agenda_list(group: Group, cmd: g.AgendaList, ctx: Context) -> Outcome:
     """The agenda of the next meeting, or of a later one: its own items and those that roll over to it."""
-    meeting = next_meeting(group, ctx) if cmd.day is None else _meeting_on(group, ctx, cmd.day)
+    if cmd.day is None:
+        meeting = next_meeting(group, ctx)
+    else:
+        meeting = _meeting_on(group, ctx, *_read_day(cmd.day, ctx, "agenda list", "meeting date"))
     return Outcome(group, AgendaView(next_agenda(group, meeting), meeting, ctx.info))
 
 
@@ -256,13 +309,27 @@ def _agenda_move(group: Group, cmd: g.AgendaMove, ctx: Context) -> Outcome:
 # --- actions -----------------------------------------------------------------------------------
 
 
+def _passed(due: date | None, ctx: Context) -> str:
+    return f"Note: {due} has already passed." if due is not None and due < _today(ctx) else ""
+
+
+_STARTS_WITH_ME = re.compile(r"me\b", re.IGNORECASE)
+
+
 def _action_add(group: Group, cmd: g.ActionAdd, ctx: Context) -> Outcome:
     owners = _owners(cmd.owners, ctx)
-    item = ActionItem(group.next_action_id, cmd.text, owners, ctx.actor, ctx.now, due=cmd.due)
+    due, read = _read_day(cmd.due, ctx, "action add", "due date") if cmd.due is not None else (None, "")
+    item = ActionItem(group.next_action_id, cmd.text, owners, ctx.actor, ctx.now, due=due)
     item = changed(item, "created", ctx.actor, ctx.now)
-    today = ctx.now.astimezone(ctx.info.timezone).date()
-    late = f"Note: {cmd.due} has already passed." if cmd.due is not None and cmd.due < today else ""
-    reply = Ack(f"Added action #{item.id}", item, late)
+    me = ""
+    if _STARTS_WITH_ME.match(cmd.text) and all(o.id != ctx.actor.id for o in owners):
+        me = (
+            "You are not an owner: this `me` starts the text. "
+            "To be one, write `and me` or `, me` after the others."
+        )
+    in_text = dates.find(cmd.text) if due is None else None
+    undated = f"No due date is set; `action due {item.id} {in_text}` sets one." if in_text else ""
+    reply = Ack(f"Added action #{item.id}", item, _lines(read, _passed(due, ctx), me, undated))
     outcome = _commit(group, ctx, f"adding action #{item.id}", (item,), reply)
     return replace(outcome, group=replace(outcome.group, next_action_id=item.id + 1))
 
@@ -303,7 +370,26 @@ def _action_assign(group: Group, cmd: g.ActionAssign, ctx: Context) -> Outcome:
 
 def _action_edit(group: Group, cmd: g.ActionEdit, ctx: Context) -> Outcome:
     item = _action_item(group, cmd.id)
-    return _change(group, ctx, item, "edited", item.text, text=cmd.text)
+    if cmd.due is None:
+        return _change(group, ctx, item, "edited", item.text, text=cmd.text)
+    due, read = _read_day(cmd.due, ctx, "action edit", "due date")
+    was = ("due", f"was {item.due or 'none'}")
+    note = _lines(read, _passed(due, ctx))
+    return _change(group, ctx, item, "edited", item.text, note=note, also=(was,), text=cmd.text, due=due)
+
+
+def _action_due(group: Group, cmd: g.ActionDue, ctx: Context) -> Outcome:
+    item = _action_item(group, cmd.id, open_only=True)
+    _may_change(item, ctx, _DUE_MAY)
+    if cmd.due is None:
+        if item.due is None:
+            raise Refusal(f"Action #{item.id} has no due date.")
+        return _change(group, ctx, item, "undated", f"was {item.due}", due=None)
+    due, read = _read_day(cmd.due, ctx, "action due", "due date")
+    if due == item.due:
+        raise Refusal(_lines(f"Action #{item.id} is already due {dates.day_name(due)}.", read))
+    note = _lines(read, _passed(due, ctx))
+    return _change(group, ctx, item, "due", f"was {item.due or 'none'}", note=note, due=due)
 
 
 def _action_remove(group: Group, cmd: g.ActionRemove, ctx: Context) -> Outcome:
@@ -373,7 +459,7 @@ def _meeting_schedule(group: Group, cmd: g.MeetingSchedule, ctx: Context) -> Out
     return Outcome(group, ScheduleView(sched.describe(plan), upcoming, plan.reminders, ctx.info))
 
 
-def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool) -> sched.Meeting:
+def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool, read: str = "") -> sched.Meeting:
     plan = _need_schedule(ctx)
     candidates = sched.upcoming(plan, group.calendar, ctx.now, 60)
     local = plan.timezone
@@ -383,35 +469,41 @@ def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool) -> sch
             return meeting
     state = "skipped " if skipped else ""
     when = f" on {day}" if day is not None else ""
-    raise Refusal(f"There is no upcoming {state}meeting{when}; `meeting schedule` lists them.")
+    raise Refusal(_lines(f"There is no upcoming {state}meeting{when}; `meeting schedule` lists them.", read))
 
 
 def _calendar_change(
-    group: Group, ctx: Context, summary: str, calendar: sched.Overrides, reply: str
+    group: Group, ctx: Context, summary: str, calendar: sched.Overrides, reply: str, note: str = ""
 ) -> Outcome:
     """A skip or move, remembered for the chair's `undo`."""
     entry = UndoEntry(summary, (), (), calendar_before=group.calendar, calendar_after=calendar)
     updated = replace(group, calendar=calendar, undo={**group.undo, ctx.actor.id: entry})
-    return Outcome(updated, Ack(reply))
+    return Outcome(updated, Ack(reply, note=note))
+
+
+def _optional_day(day: g.Day | None, ctx: Context, spec_name: str) -> tuple[date | None, str]:
+    return _read_day(day, ctx, spec_name) if day is not None else (None, "")
 
 
 def _meeting_skip(group: Group, cmd: g.MeetingSkip, ctx: Context) -> Outcome:
     _chair_only(ctx, "skip a meeting")
-    meeting = _pick(group, ctx, cmd.day, skipped=False)
+    day, read = _optional_day(cmd.day, ctx, "meeting skip")
+    meeting = _pick(group, ctx, day, skipped=False, read=read)
     when = _local(meeting.starts_at, ctx)
     calendar = group.calendar.skip(meeting.slot)
     return _calendar_change(
-        group, ctx, f"skipping the meeting of {when}", calendar, f"Skipped the meeting of {when}"
+        group, ctx, f"skipping the meeting of {when}", calendar, f"Skipped the meeting of {when}", read
     )
 
 
 def _meeting_unskip(group: Group, cmd: g.MeetingUnskip, ctx: Context) -> Outcome:
     _chair_only(ctx, "unskip a meeting")
-    meeting = _pick(group, ctx, cmd.day, skipped=True)
+    day, read = _optional_day(cmd.day, ctx, "meeting unskip")
+    meeting = _pick(group, ctx, day, skipped=True, read=read)
     when = _local(meeting.starts_at, ctx)
     calendar = group.calendar.unskip(meeting.slot)
     return _calendar_change(
-        group, ctx, f"unskipping the meeting of {when}", calendar, f"The meeting of {when} is on again"
+        group, ctx, f"unskipping the meeting of {when}", calendar, f"The meeting of {when} is on again", read
     )
 
 
@@ -421,13 +513,20 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
     meeting = next_meeting(group, ctx)
     if meeting is None:
         raise Refusal("There is no upcoming meeting to move.")
-    new_start = cmd.when.replace(tzinfo=plan.timezone).astimezone(UTC)
-    if new_start.astimezone(plan.timezone).replace(tzinfo=None) != cmd.when:
-        raise Refusal(
-            f"{cmd.when:%Y-%m-%d %H:%M} does not exist in {plan.timezone.key}: the clocks change then."
-        )
+    day, read = _read_day(cmd.day, ctx, "meeting move")
+    wall = datetime.combine(day, cmd.at)
+    if not sched.exists(wall, plan.timezone):
+        gap = f"{wall:%Y-%m-%d %H:%M} does not exist in {plan.timezone.key}: the clocks change then."
+        raise Refusal(_lines(gap, read))
+    new_start = wall.replace(tzinfo=plan.timezone).astimezone(UTC)  # of a repeated hour, the first
+    twice = (
+        f"{wall:%H:%M} happens twice that night in {plan.timezone.key} (the clocks go back); "
+        f"this is the first, {new_start.astimezone(plan.timezone):%Z}."
+        if sched.repeated(wall, plan.timezone)
+        else ""
+    )
     if new_start <= ctx.now:
-        raise Refusal("A meeting can only be moved to a time in the future.")
+        raise Refusal(_lines("A meeting can only be moved to a time in the future.", read))
     later = [m for m in sched.upcoming(plan, group.calendar, ctx.now, 3) if m.starts_at > meeting.starts_at]
     following = next((m for m in later if not m.skipped), None)
     if following is not None and new_start >= following.starts_at:
@@ -437,9 +536,8 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
         )
     calendar = group.calendar.move(meeting.slot, new_start)
     summary = f"moving meeting {meeting.number:05d} to {_local(new_start, ctx)}"
-    return _calendar_change(
-        group, ctx, summary, calendar, f"Moved meeting {meeting.number:05d} to {_local(new_start, ctx)}"
-    )
+    reply = f"Moved meeting {meeting.number:05d} to {_local(new_start, ctx)}"
+    return _calendar_change(group, ctx, summary, calendar, reply, _lines(read, twice))
 
 
 def _local(moment: datetime, ctx: Context) -> str:
@@ -459,6 +557,7 @@ _HANDLERS: dict[type, Callable[..., Outcome]] = {
     g.ActionReopen: _action_reopen,
     g.ActionAssign: _action_assign,
     g.ActionEdit: _action_edit,
+    g.ActionDue: _action_due,
     g.ActionRemove: _action_remove,
     g.Undo: _undo,
     g.Help: _help,

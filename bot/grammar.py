@@ -10,16 +10,23 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import time
+
+from bot import dates
+from bot.dates import FIRST_DAY, LAST_DAY, Day
 
 __all__ = [
     "COMMANDS",
+    "FIRST_DAY",
+    "LAST_DAY",
     "MAX_TEXT",
     "Command",
+    "Day",
     "Mention",
     "ParseError",
     "Spec",
     "parse",
+    "strip_controls",
     "usage",
 ]
 
@@ -56,12 +63,12 @@ class Mention:
 @dataclass(frozen=True)
 class AgendaAdd:
     text: str
-    day: date | None = None
+    day: Day | None = None
 
 
 @dataclass(frozen=True)
 class AgendaList:
-    day: date | None = None
+    day: Day | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class AgendaDiscussed:
 class ActionAdd:
     owners: tuple[Mention, ...]
     text: str
-    due: date | None = None
+    due: Day | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,13 @@ class ActionAssign:
 class ActionEdit:
     id: int
     text: str
+    due: Day | None = None  # a due date given with the new text: set too
+
+
+@dataclass(frozen=True)
+class ActionDue:
+    id: int
+    due: Day | None  # None: no due date any more
 
 
 @dataclass(frozen=True)
@@ -148,17 +162,18 @@ class MeetingSchedule:
 
 @dataclass(frozen=True)
 class MeetingSkip:
-    day: date | None = None
+    day: Day | None = None
 
 
 @dataclass(frozen=True)
 class MeetingUnskip:
-    day: date | None = None
+    day: Day | None = None
 
 
 @dataclass(frozen=True)
 class MeetingMove:
-    when: datetime  # local wall time, naive
+    day: Day
+    at: time  # local wall time
 
 
 Command = (
@@ -174,6 +189,7 @@ Command = (
     | ActionReopen
     | ActionAssign
     | ActionEdit
+    | ActionDue
     | ActionRemove
     | Undo
     | Help
@@ -189,21 +205,43 @@ Command = (
 _MENTION = re.compile(r"@_?\*\*(?P<name>[^*|\n]+?)(?:\|(?P<id>\d+))?\*\*")
 # between owners: commas, spaces, and `and` when another owner follows (so text may start with "and")
 _OWNER_SEPARATOR = re.compile(r"(?:\s*,\s*|\s*\band\s+(?=@|me\b)|\s+)+", re.IGNORECASE)
+# after a bare `me` that follows an owner: what makes that `me` an owner too (else it starts the text)
+_OWNER_FOLLOWS = re.compile(r"\s*,|\s+and\s+(?=@|me\b)|\s*$", re.IGNORECASE)
+_ME = re.compile(r"me\b", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]{1,9}")
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DUE = re.compile(r"(?:^|\s+)due\s+(?P<day>\S+)\s*$", re.IGNORECASE)
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # dates outside are typos
+# a due date in an action's text: `due friday`, `due: 2026-12-10`, `(due Dec 15)`, `by tomorrow`
+_DUE_WORD = r"(?:due(?:\s+date)?(?:\s*:\s*|\s+)(?:(?:on|by)\s+)?|by\s+)"
+_DUE_CLAUSE = re.compile(
+    rf"(?<!\S)(?:\(\s*{_DUE_WORD}(?P<inner>{dates.PHRASE})\s*\)|{_DUE_WORD}(?P<day>{dates.PHRASE}))",
+    re.IGNORECASE,
+)
+_DUE_START = re.compile(rf"(?<![\w-])\(?(?P<word>{_DUE_WORD})", re.IGNORECASE)
+_FOR_DAY = re.compile(rf"for\s+(?P<day>{dates.PHRASE})[\s,:;.–—-]*(?P<text>.*)", re.IGNORECASE | re.DOTALL)
+_TIME = re.compile(
+    r"(?:^|\s+)(?:at\s+)?(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2}))?\s*(?P<half>am|pm)?$", re.IGNORECASE
+)
+# ESC sequences (arrow keys: ESC [ A, ESC O A; terminal titles: ESC ] … BEL), then any other C0 or C1
+# control and DEL; tab, line feed and carriage return are whitespace and stay (item text is one line anyway)
+_CONTROLS = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|O.?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -~])?"
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+)
+
+
+def strip_controls(raw: str) -> str:
+    """Text without control characters or terminal escape sequences, which must never be stored."""
+    return _CONTROLS.sub("", raw)
 
 
 def quoted(user_text: str) -> str:
     """User text echoed in an error: short, in a code span it can't break out of (so it pings no one)."""
-    one_line = " ".join(user_text.split()).replace("`", "'")
+    one_line = " ".join(strip_controls(user_text).split()).replace("`", "'")
     return f"`{one_line[:40]}{'…' if len(one_line) > 40 else ''}`"
 
 
 def clean_text(raw: str) -> str:
-    """Item text as stored: one line, single spaces, within MAX_TEXT."""
-    text = " ".join(raw.split())
+    """Item text as stored: no control characters, one line, single spaces, within MAX_TEXT."""
+    text = " ".join(strip_controls(raw).split())
     if not text:
         raise ArgError("the text is missing")
     if len(text) > MAX_TEXT:
@@ -225,17 +263,22 @@ def parse_id(raw: str) -> int:
     return number
 
 
-def parse_day(raw: str, what: str = "date") -> date:
-    token = raw.strip()
-    try:
-        if not _ISO_DAY.fullmatch(token):
-            raise ValueError
-        day = date.fromisoformat(token)
-    except ValueError:
-        raise ArgError(f"the {what} must be a real date written YYYY-MM-DD, got {quoted(token)}") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ArgError(f"the {what} must lie between {FIRST_DAY} and {LAST_DAY}, got {quoted(token)}")
-    return day
+DATE_FORMS = "2020-12-15, `today`, `tomorrow`, `friday`, `next week`, `in 3 days` or `Dec 15`"
+
+
+def parse_day(raw: str, what: str = "date") -> Day:
+    """A date phrase, whole: an ISO date as a date, other phrases as words for `dates.read`."""
+    token = " ".join(raw.split())
+    if re.fullmatch(dates.PHRASE, token, re.IGNORECASE):
+        try:
+            return dates.phrase_day(token, what)
+        except ValueError as error:
+            raise ArgError(str(error)) from None
+    lookalike = dates.lookalike(token, partial=True)
+    if lookalike is not None:
+        raise ArgError(dates.lookalike_problem(lookalike, what))
+    got = quoted(token) if token else "nothing"
+    raise ArgError(f"the {what} must be a date like {DATE_FORMS}, got {got}")
 
 
 def _split_id(args: str) -> tuple[int, str]:
@@ -256,9 +299,15 @@ def _no_args(args: str) -> None:
 
 
 def parse_owners(args: str) -> tuple[tuple[Mention, ...], str]:
-    """Leading owners (mentions or `me`), then the rest of the text."""
+    """Leading owners (mentions or `me`), then the rest of the text.
+
+    A bare `me` right after another owner (`@**Ernest** me too: …`) is the start of the text unless
+    another owner separator follows it (`@**Ernest** me, @**Ada** …`, or nothing more); write
+    `@**Ernest** and me …` or `@**Ernest**, me …` to be an owner too.
+    """
     owners: list[Mention] = []
     rest = args.strip()
+    separator = ""
     while rest:
         match = _MENTION.match(rest)
         if match:
@@ -269,43 +318,90 @@ def parse_owners(args: str) -> tuple[tuple[Mention, ...], str]:
                 )
             owners.append(Mention(name, match["id"]))
             rest = rest[match.end() :]
-        elif re.match(r"me\b", rest, re.IGNORECASE):
+        elif _ME.match(rest):
+            if owners and not separator.strip() and not _OWNER_FOLLOWS.match(rest[2:]):
+                break  # `@**Ernest** me too`: the text
             owners.append(Mention("me", is_me=True))
             rest = rest[2:]
         else:
             break
-        separator = _OWNER_SEPARATOR.match(rest)
-        rest = rest[separator.end() :] if separator else rest
+        found = _OWNER_SEPARATOR.match(rest)
+        separator = found.group() if found else ""
+        rest = rest[len(separator) :]
     if not owners:
         raise ArgError("start with who owns it: one or more `@**Full Name**` mentions, or `me`")
     unique = tuple(dict.fromkeys(owners))
     return unique, rest
 
 
+def _tidy(text: str) -> str:
+    """Text with a clause taken out: single spaces, no dangling comma or colon at either end."""
+    return " ".join(text.split()).strip(" ,;:–—")
+
+
+def due_clause(text: str) -> tuple[str, Day | None]:
+    """The text without its due date, and the due date (`due friday`, `(due Dec 15)`, `by 2026-12-10`).
+
+    A date-like word after `due` or `by` that is not a date (`due 12/10`: which is the month?) is
+    refused, never kept as text.
+    """
+    found = list(_DUE_CLAUSE.finditer(text))
+    if len(found) > 1:
+        named = " and ".join(quoted(m.group()) for m in found[:3])
+        raise ArgError(f"there are {len(found)} due dates ({named}); give one")
+    if found:
+        clause = found[0]
+        day = parse_day(clause["inner"] or clause["day"], "due date")
+        return _tidy(f"{text[: clause.start()]} {text[clause.end() :]}"), day
+    for start in _DUE_START.finditer(text):
+        partial = start["word"].lower().startswith("due")  # `due Dec` lacks a day; `by May` may be text
+        lookalike = dates.lookalike(text[start.end() :], partial=partial)
+        if lookalike is not None:
+            raise ArgError(dates.lookalike_problem(lookalike, "due date"))
+    return text, None
+
+
 def _agenda_add(args: str) -> AgendaAdd:
-    match = re.match(r"for\s+(\S+)(?:\s+(.*))?$", args.strip(), re.IGNORECASE | re.DOTALL)
-    if match and re.fullmatch(r"[\d/.-]+", match[1]):
-        return AgendaAdd(clean_text(match[2] or ""), parse_day(match[1], "meeting date"))
-    return AgendaAdd(clean_text(args))
+    text = args.strip()
+    match = _FOR_DAY.match(text)
+    if match:
+        return AgendaAdd(clean_text(match["text"]), parse_day(match["day"], "meeting date"))
+    after_for = re.match(r"for\s+", text, re.IGNORECASE)
+    lookalike = dates.lookalike(text[after_for.end() :]) if after_for else None
+    if lookalike is not None:  # `for 12/10 …`: meant as a date, but which one?
+        raise ArgError(dates.lookalike_problem(lookalike, "meeting date"))
+    return AgendaAdd(clean_text(text))  # `for 2027 roadmap`, `for 1.0 release`: text
 
 
 def _agenda_list(args: str) -> AgendaList:
     words = args.split()
     if not words:
         return AgendaList()
-    if len(words) == 2 and words[0].lower() == "for":
-        return AgendaList(parse_day(words[1], "meeting date"))
-    raise ArgError(f"expected nothing, or `for YYYY-MM-DD`, got {quoted(args)}")
+    if len(words) >= 2 and words[0].lower() == "for":
+        return AgendaList(parse_day(" ".join(words[1:]), "meeting date"))
+    raise ArgError(f"expected nothing, or `for DATE` (like {DATE_FORMS}), got {quoted(args)}")
 
 
 def _action_add(args: str) -> ActionAdd:
     owners, rest = parse_owners(args)
-    due = None
-    match = _DUE.search(rest)
-    if match and re.fullmatch(r"[\d/.-]+", match["day"]):
-        due = parse_day(match["day"], "due date")
-        rest = rest[: match.start()]
-    return ActionAdd(owners, clean_text(rest), due)
+    text, due = due_clause(rest)
+    return ActionAdd(owners, clean_text(text), due)
+
+
+def _action_edit(args: str) -> ActionEdit:
+    item_id, rest = _split_id(args)
+    text, due = due_clause(rest)
+    return ActionEdit(item_id, clean_text(text), due)
+
+
+def _action_due(args: str) -> ActionDue:
+    item_id, rest = _split_id(args)
+    words = " ".join(rest.split())
+    if words.lower() == "none":
+        return ActionDue(item_id, None)
+    if not words:
+        raise ArgError(f"expected the new due date (like {DATE_FORMS}), or `none` to clear it")
+    return ActionDue(item_id, parse_day(re.sub(r"^(?:on|by)\s+", "", words, flags=re.IGNORECASE), "due date"))
 
 
 def _action_list(args: str) -> ActionList:
@@ -354,22 +450,29 @@ def _bare(command: Callable[[], Command]) -> Callable[[str], Command]:
     return build
 
 
-def _optional_day(args: str) -> date | None:
-    return parse_day(args) if args.strip() else None
+def _optional_day(args: str) -> Day | None:
+    words = re.sub(r"^on\s+", "", args.strip(), flags=re.IGNORECASE)
+    return parse_day(words) if words else None
 
 
 def _meeting_move(args: str) -> MeetingMove:
+    """`DATE HH:MM` (or `DATE at 5pm`): the new local date and time."""
     token = " ".join(args.split())
-    try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}", token):
-            raise ValueError
-        when = datetime.strptime(token, "%Y-%m-%d %H:%M")  # noqa: DTZ007 - local wall time
-    except ValueError:
-        raise ArgError(
-            f"expected the new date and time as YYYY-MM-DD HH:MM, got {quoted(token) if token else 'nothing'}"
-        ) from None
-    parse_day(token.split()[0])  # within the range of dates that make sense
-    return MeetingMove(when)
+    hint = "expected the new date and time, like `2020-12-02 17:00` or `friday 17:00`"
+    match = _TIME.search(token)
+    if match is None or (match["minute"] is None and match["half"] is None):
+        raise ArgError(f"{hint}, got {quoted(token) if token else 'nothing'}")
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if match["half"]:
+        if not 1 <= hour <= 12:
+            raise ArgError(f"{hint}; {quoted(match.group().strip())} is no time of day")
+        hour = hour % 12 + (12 if match["half"].lower() == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ArgError(f"{hint}; {quoted(match.group().strip())} is no time of day")
+    day_words = token[: match.start()]
+    if not day_words:
+        raise ArgError(f"{hint}: which day?")
+    return MeetingMove(parse_day(day_words), time(hour, minute))
 
 
 # --- the registry ------------------------------------------------------------------------------
@@ -391,14 +494,14 @@ class Spec:
 COMMANDS: tuple[Spec, ...] = (
     Spec(
         "agenda add",
-        "[for YYYY-MM-DD] TEXT",
+        "[for DATE] TEXT",
         "Propose an item for the next meeting (or the one on that date).",
         "agenda add Release of linfa v0.2",
         _agenda_add,
     ),
     Spec(
         "agenda list",
-        "[for YYYY-MM-DD]",
+        "[for DATE]",
         "Show the next meeting's agenda (or the one on that date), in order, with who proposed each item.",
         "agenda",
         _agenda_list,
@@ -438,8 +541,8 @@ COMMANDS: tuple[Spec, ...] = (
     ),
     Spec(
         "action add",
-        "OWNERS TEXT [due YYYY-MM-DD]",
-        "Record an action item; OWNERS are `@**Full Name**` mentions or `me`.",
+        "OWNERS TEXT [due DATE]",
+        "Record an action item; OWNERS are `@**Full Name**` mentions or `me`, joined by `,` or `and`.",
         "action add @**Lorenz** port the tree tests due 2020-12-15",
         _action_add,
     ),
@@ -479,9 +582,17 @@ COMMANDS: tuple[Spec, ...] = (
     Spec(
         "action edit",
         "ID TEXT",
-        "Reword an action item.",
+        "Reword an action item (a `due DATE` in the new text sets the due date too).",
         "action edit 7 port the tree tests to linfa-trees",
-        lambda a: ActionEdit(*_id_and_text(a)),
+        _action_edit,
+        who="its author, its owners or a chair",
+    ),
+    Spec(
+        "action due",
+        "ID DATE|none",
+        "Set or change an action's due date, or take it away with `none`.",
+        "action due 7 friday",
+        _action_due,
         who="its author, its owners or a chair",
     ),
     Spec(
@@ -509,7 +620,7 @@ COMMANDS: tuple[Spec, ...] = (
     ),
     Spec(
         "meeting skip",
-        "[YYYY-MM-DD]",
+        "[DATE]",
         "Skip the next meeting (or the one on that date).",
         "meeting skip 2020-12-29",
         lambda a: MeetingSkip(_optional_day(a)),
@@ -517,7 +628,7 @@ COMMANDS: tuple[Spec, ...] = (
     ),
     Spec(
         "meeting unskip",
-        "[YYYY-MM-DD]",
+        "[DATE]",
         "Undo a skip: the next skipped meeting (or the one on that date).",
         "meeting unskip",
         lambda a: MeetingUnskip(_optional_day(a)),
@@ -525,7 +636,7 @@ COMMANDS: tuple[Spec, ...] = (
     ),
     Spec(
         "meeting move",
-        "YYYY-MM-DD HH:MM",
+        "DATE HH:MM",
         "Move the next meeting to another local date and time.",
         "meeting move 2020-12-02 17:00",
         _meeting_move,
@@ -562,8 +673,12 @@ def find(words: str) -> list[Spec]:
 
 
 def parse(text: str) -> Command:
-    """Turn a message (with the bot mention already taken off) into a command."""
-    stripped = text.strip()
+    """Turn a message (with the bot mention already taken off) into a command.
+
+    Dates stay as written where they need a day to be read against (`friday`): `commands.apply` reads
+    them with the clock it is given. Control characters are dropped first, so none is ever stored.
+    """
+    stripped = strip_controls(text).strip()
     if not stripped:
         return Help()
     words = stripped.split()

@@ -37,6 +37,7 @@ __all__ = [
     "Schedule",
     "describe",
     "due_reminders",
+    "exists",
     "format_duration",
     "humanize_delta",
     "meeting_on",
@@ -48,6 +49,7 @@ __all__ = [
     "parse_first_meeting",
     "parse_recurrence",
     "parse_timezone",
+    "repeated",
     "upcoming",
 ]
 
@@ -82,6 +84,8 @@ def parse_first_meeting(text: str) -> datetime:
     if m is None:
         raise ValueError(f"invalid first meeting {text!r}: {_FIRST_MEETING_HINT}")
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    if not 2000 <= year <= 2999:
+        raise ValueError(f"invalid first meeting {text!r}: expected a year from 2000 to 2999")
     try:
         return datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - local wall time
     except ValueError as exc:
@@ -217,8 +221,9 @@ def _parse_until(value: str) -> date | datetime:
     return datetime.combine(day, at, tzinfo=UTC if z else None)
 
 
-_DURATION_ITEM = re.compile(r"(?:\d+\s*[smhdSMHD]\s*)+")
-_DURATION_PART = re.compile(r"(\d+)\s*([smhdSMHD])")
+_DURATION_ITEM = re.compile(r"(?:[0-9]+\s*[smhdSMHD]\s*)+")
+_DURATION_PART = re.compile(r"([0-9]+)\s*([smhdSMHD])")
+MAX_REMINDER = timedelta(days=365)  # a reminder earlier than this before a meeting is a typo
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_HINT = "expected a comma-separated list like 1d, 1h, 30m, 45s (or combinations like 1h30m)"
 
@@ -239,9 +244,12 @@ def parse_durations(text: str) -> tuple[timedelta, ...]:
             if unit in units:
                 raise ValueError(f"invalid duration {item!r}: unit {unit!r} given twice; {_DURATION_HINT}")
             units.add(unit)
-            seconds += int(number) * _UNIT_SECONDS[unit]
+            count = int(number) if len(number.lstrip("0")) <= 12 else 10**12  # beyond: far too long anyway
+            seconds += count * _UNIT_SECONDS[unit]
         if seconds <= 0:
             raise ValueError(f"invalid duration {item!r}: must be longer than zero; {_DURATION_HINT}")
+        if seconds > MAX_REMINDER.total_seconds():
+            raise ValueError(f"invalid duration {item!r}: at most {MAX_REMINDER.days} days before a meeting")
         found.add(timedelta(seconds=seconds))
     return tuple(sorted(found, reverse=True))
 
@@ -384,6 +392,17 @@ class Reminder:
 def _to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     """Local wall time → UTC with fold=0 (gap: offset before the gap; repeat: earlier instant)."""
     return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def exists(wall: datetime, zone: ZoneInfo) -> bool:
+    """Whether the naive local wall time is on the clock in `zone` (not skipped by a clock change)."""
+    return _to_utc(wall, zone).astimezone(zone).replace(tzinfo=None) == wall
+
+
+def repeated(wall: datetime, zone: ZoneInfo) -> bool:
+    """Whether the naive local wall time happens twice in `zone` (the clocks go back over it)."""
+    earlier, later = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    return exists(wall, zone) and earlier.utcoffset() != later.utcoffset()
 
 
 @functools.lru_cache(maxsize=64)

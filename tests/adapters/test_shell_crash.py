@@ -154,7 +154,7 @@ class Op:
         if self.verb == "agenda add":
             return f"agenda add {self.text}"
         if self.verb == "action add":
-            owners = " ".join(o if o == "me" else f"@**{o}**" for o in self.owners)
+            owners = " and ".join(o if o == "me" else f"@**{o}**" for o in self.owners)
             return f"action add {owners} {self.text}" + (f" due {self.due}" if self.due else "")
         if self.verb in ("agenda edit",):
             return f"{self.verb} {self.id} {self.text}"

@@ -28,13 +28,14 @@ class Chat:
     group: Group = field(default_factory=lambda: Group("ml-wg"))
     schedule: Schedule | None = None
     chairs: frozenset[str] = frozenset({CHAIR.id})
+    info: MeetingInfo = INFO
 
     def reply(self, text: str, who: Person = LORENZ) -> Reply:
         command = grammar.parse(text)
         context = commands.Context(
             actor=who,
             now=self.now,
-            info=INFO,
+            info=self.info,
             is_chair=who.id in self.chairs,
             people=lambda name, user_id: PEOPLE.get(name) if user_id is None else IDS.get(user_id),
             schedule=self.schedule,

@@ -107,7 +107,7 @@ def test_action_lists() -> None:
     chat = Chat()
     chat.say("action add me one")
     chat.say("action add @**Ernest** two")
-    chat.say("action add @**Ernest** me three")
+    chat.say("action add @**Ernest** and me three")
     chat.say("action done 1")
     mine = chat.reply("action list mine")
     assert isinstance(mine, ActionsView) and [a.id for a in mine.items] == [3]
@@ -123,7 +123,7 @@ def test_action_lists() -> None:
 
 def test_action_listing_groups_by_owner_with_age_and_due() -> None:
     chat = Chat()
-    chat.say("action add @**Ernest** me write docs due 2020-11-25")
+    chat.say("action add @**Ernest**, me write docs due 2020-11-25")
     chat.advance(days=10)
     text = chat.say("actions")
     assert text.splitlines() == [
@@ -214,7 +214,7 @@ def test_review_a_move_that_changes_nothing_keeps_the_real_undo() -> None:
 
 def test_review_listing_someones_actions_shows_only_theirs_with_the_title_outside_the_bold() -> None:
     chat = Chat()
-    chat.say("action add @**Ernest** me shared")
+    chat.say("action add @**Ernest** and me shared")
     chat.say("action add me mine alone")
     text = chat.say("action list @**Ernest**")
     assert text.splitlines() == [
@@ -254,3 +254,23 @@ def test_review_a_due_date_already_past_is_pointed_out() -> None:
     chat = Chat()  # 2020-11-20 in New York
     assert chat.say("action add me a due 2020-11-19").endswith("\nNote: 2020-11-19 has already passed.")
     assert "Note" not in chat.say("action add me b due 2020-11-20")
+
+
+def test_issue7_a_me_that_starts_the_text_gets_a_hint_how_to_be_an_owner() -> None:
+    chat = Chat()
+    reply = chat.say("action add @**Ernest** me too: review the PR")
+    owners = chat.group.actions[1].owners
+    assert [o.name for o in owners] == ["Ernest"] and chat.group.actions[1].text == "me too: review the PR"
+    assert "You are not an owner: this `me` starts the text." in reply and "`and me`" in reply
+    assert "not an owner" not in chat.say("action add @**Ernest** and me review the PR")
+    assert [o.name for o in chat.group.actions[2].owners] == ["Ernest", "Lorenz"]
+
+
+def test_issue7_control_characters_typed_in_a_terminal_are_never_stored_or_shown() -> None:
+    chat = Chat()
+    chat.say("action add me fix\x1b[A the\x00 build\x7f")
+    chat.say("agenda add \x1b[31mred\x1b[0m text")
+    assert chat.group.actions[1].text == "fix the build"
+    assert chat.group.agenda[1].text == "red text"
+    shown = chat.say("actions") + chat.say("agenda")
+    assert not any(ord(c) < 32 and c != "\n" or 127 <= ord(c) < 160 for c in shown)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, time
 
 import pytest
 
 from bot import grammar as g
+from bot.dates import Words
 
 
 @pytest.mark.parametrize(
@@ -37,7 +38,7 @@ from bot import grammar as g
         ),
         (
             "action add me pay the bills due tomorrow",
-            g.ActionAdd((g.Mention("me", is_me=True),), "pay the bills due tomorrow"),
+            g.ActionAdd((g.Mention("me", is_me=True),), "pay the bills", Words("tomorrow")),
         ),
         ("actions", g.ActionList()),
         ("action list", g.ActionList()),
@@ -63,7 +64,7 @@ from bot import grammar as g
         ("meeting skip", g.MeetingSkip()),
         ("meeting skip 2020-12-29", g.MeetingSkip(date(2020, 12, 29))),
         ("meeting unskip", g.MeetingUnskip()),
-        ("meeting move 2020-12-02 17:00", g.MeetingMove(datetime(2020, 12, 2, 17, 0))),
+        ("meeting move 2020-12-02 17:00", g.MeetingMove(date(2020, 12, 2), time(17, 0))),
     ],
 )
 def test_parses(text: str, command: g.Command) -> None:
@@ -88,8 +89,8 @@ def test_parses(text: str, command: g.Command) -> None:
         ("action list everyone", "expected `mine`, `all`"),
         ("action assign 7", "start with who owns it"),
         ("action assign 7 @**A** and more", "unexpected `and more` after the owners"),
-        ("meeting move tomorrow", "YYYY-MM-DD HH:MM"),
-        ("meeting skip next week", "must be a real date"),
+        ("meeting move tomorrow", "expected the new date and time, like `2020-12-02 17:00`"),
+        ("meeting skip some day", "must be a date like 2020-12-15, `today`"),
         ("undo everything", "takes nothing after it"),
     ],
 )
@@ -111,7 +112,7 @@ def test_unknown_command_suggests_the_closest() -> None:
         g.parse("agneda add thing")
     assert raised.value.suggestion == "agenda add"
     with pytest.raises(g.ParseError) as raised:
-        g.parse("action dun 3")
+        g.parse("action doen 3")
     assert raised.value.suggestion == "action done"
     assert "takes one of: add, list, done" in raised.value.message
 
@@ -175,3 +176,52 @@ def test_review_a_mistyped_subcommand_is_named_with_the_closest(text: str, sugge
         g.parse(text)
     assert raised.value.suggestion == suggestion
     assert "takes one of:" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "owners", "words"),
+    [
+        ("action add @**Ernest** me too: review the PR", ("Ernest",), "me too: review the PR"),
+        ("action add @**Ernest** and me review the PR", ("Ernest", "me"), "review the PR"),
+        ("action add @**Ernest**, me review the PR", ("Ernest", "me"), "review the PR"),
+        ("action add @**Ernest** me, @**Ada** review the PR", ("Ernest", "me", "Ada"), "review the PR"),
+        ("action add @**Ernest** me and @**Ada** review", ("Ernest", "me", "Ada"), "review"),
+        ("action add @**Ernest** me and the team review", ("Ernest",), "me and the team review"),
+        ("action add me @**Ernest** review the PR", ("me", "Ernest"), "review the PR"),
+        ("action add me review the PR", ("me",), "review the PR"),
+    ],
+)
+def test_issue7_a_bare_me_after_an_owner_is_an_owner_only_before_another_separator(
+    text: str, owners: tuple[str, ...], words: str
+) -> None:
+    command = g.parse(text)
+    assert isinstance(command, g.ActionAdd)
+    assert tuple(m.name for m in command.owners) == owners and command.text == words
+
+
+def test_issue7_assign_still_takes_a_trailing_me() -> None:
+    assert g.parse("action assign 7 @**Ernest** me") == g.ActionAssign(
+        7, (g.Mention("Ernest"), g.Mention("me", is_me=True))
+    )
+    with pytest.raises(g.ParseError, match="unexpected `me too` after the owners"):
+        g.parse("action assign 7 @**Ernest** me too")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "agenda add Release\x1b[A of\x1b[D linfa\x00",  # arrow keys and NUL typed in a terminal
+        "agenda add Release \x1bOA\x1b]0;title\x07of\x7f linfa",  # SS3 keys, a title sequence, DEL
+        "agenda add \x9bRelease\x85 of \x07linfa\x1b",  # C1 controls, BEL, a lone ESC
+        "agenda\x1b[B add Release of linfa",
+    ],
+)
+def test_issue7_control_characters_are_never_kept(raw: str) -> None:
+    command = g.parse(raw)
+    assert isinstance(command, g.AgendaAdd)
+    assert command.text == "Release of linfa"
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in command.text)
+
+
+def test_issue7_tabs_and_line_breaks_stay_word_breaks() -> None:
+    assert g.parse("agenda add Release\tof\r\nlinfa") == g.AgendaAdd("Release of linfa")

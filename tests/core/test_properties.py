@@ -62,6 +62,16 @@ WORDS = st.sampled_from(
         "é",
         "\u200b",
         "@_**Chris|9**",
+        "\x1b[A",  # an arrow key typed in a terminal
+        "\x00",
+        "\x7f",
+        "\x9b",
+        "tomorrow",
+        "friday",
+        "by",
+        "Dec 15",
+        "12/10",
+        "none",
     ]
 )
 MESSAGES = st.one_of(st.text(max_size=200), st.lists(WORDS, max_size=8).map(" ".join))
@@ -98,5 +108,6 @@ def test_handler_never_crashes_and_refusals_change_nothing(
         assert rendered.strip()
         if isinstance(reply, Problem):
             assert chat.group == before
-        for item in chat.group.agenda.values():
+        for item in [*chat.group.agenda.values(), *chat.group.actions.values()]:
             assert "\n" not in item.text and 0 < len(item.text) <= grammar.MAX_TEXT
+            assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in item.text), repr(item.text)
