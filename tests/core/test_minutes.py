@@ -19,8 +19,9 @@ from bot.minutes import (
     Reacted,
 )
 from bot.model import Person
-from bot.replies import Ack, AgendaView, MeetingView, Problem
+from bot.replies import Ack, AgendaView, MeetingInfo, MeetingView, Problem
 from bot.schedule import Schedule
+from tests import meeting15
 from tests.core.helpers import CHAIR, ERNEST, IDS, INFO, LORENZ, PEOPLE
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -602,3 +603,39 @@ def test_closed_actions_of_the_meeting_show_as_done() -> None:
     assert section(notes_text(chat), "Actions") == [
         "- :white_check_mark: **Lorenz**: publish the release",
     ]
+
+
+def test_meeting_15_typed_in_chat_gives_the_expected_notes_file_section_by_section() -> None:
+    info = MeetingInfo("Rust ML WG Meeting", NEW_YORK, "https://ucsb.zoom.us/j/6601852842")
+    group = MeetingGroup("wgbot")
+    now = datetime(2020, 11, 30, 12, tzinfo=UTC)
+
+    def run(who: str, text: str) -> MeetingReply:
+        nonlocal group
+        context = MeetingContext(
+            actor=Person(who, who),
+            now=now,
+            info=info,
+            is_chair=who == meeting15.CHAIR,
+            people=lambda name, user_id: Person(name, name),
+            schedule=PLAN,
+            topic="meeting 00015",
+        )
+        outcome = minutes.apply(group, minutes.parse(text), context)
+        assert isinstance(outcome.group, MeetingGroup)
+        group = outcome.group
+        return outcome.reply
+
+    for who, text in meeting15.AGENDA:
+        run(who, text)
+    now = STARTS
+    for who, text in meeting15.MEETING:
+        reply = run(who, text)
+        assert not isinstance(reply, Problem), (text, reply)
+        now += timedelta(minutes=1)
+    assert isinstance(reply, NotesView)
+    got = meeting15.sections(minutes.notes_post(reply))
+    expected = meeting15.sections(meeting15.EXPECTED)
+    assert list(got) == list(expected) == ["", "Meeting Info", "Agenda", "Participants", "Minutes", "Actions"]
+    for name in expected:
+        assert got[name] == expected[name], name
