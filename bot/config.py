@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import configparser
 import difflib
+import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -82,23 +84,37 @@ def _text(limit: int) -> Callable[[str], str]:
             raise ValueError("expected a non-empty value")
         if len(value) > limit or "\n" in value:
             raise ValueError(f"expected one line of at most {limit} characters")
+        if any(_is_control(char) for char in value):
+            raise ValueError("expected text without control characters")
         return value
 
     return parse
 
 
+def _is_control(char: str) -> bool:
+    return ord(char) < 32 or 127 <= ord(char) < 160
+
+
 def _number(raw: str) -> int:
-    if not raw.strip().isdigit():
+    if not re.fullmatch(r"[0-9]{1,9}", raw.strip()):
         raise ValueError("expected a whole number like 15")
     return int(raw)
 
 
 def _link(raw: str) -> str:
+    """A web link, or nothing: http(s), a host, no spaces, nothing Markdown reads (`*`, `` ` ``, `<>`)."""
     value = raw.strip()
-    if value and not value.startswith(("https://", "http://")):
-        raise ValueError("expected a link starting with https://")
-    if any(char.isspace() for char in value):
-        raise ValueError("expected a link without spaces")
+    if not value:
+        return value
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+        raise ValueError("expected a link starting with https://, like https://zoom.us/j/123")
+    if any(char.isspace() or _is_control(char) or char in "*`<>" for char in value):
+        raise ValueError("expected a link without spaces, `*`, backticks or <>")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError("expected a link with a numeric port, if any") from None
     return value
 
 
@@ -113,6 +129,35 @@ def _topic(raw: str) -> str:
     except (KeyError, IndexError, ValueError, AttributeError, TypeError):
         raise ValueError("expected a topic; it may contain {date} and {number}, no other braces") from None
     return value
+
+
+def _on_the_clock(key: str, raw: str, wall: datetime, zone: ZoneInfo) -> None:
+    """A local time inside a clock change is refused: skipped (never on the clock) or repeated (twice)."""
+    if not schedule.exists(wall, zone):
+        raise ConfigError(
+            f"[{SECTION}] {key} = {raw!r} does not exist in {zone.key}: the clocks change then "
+            "(as `meeting move` says too); pick another time"
+        )
+    if schedule.repeated(wall, zone):
+        raise ConfigError(
+            f"[{SECTION}] {key} = {raw!r} happens twice in {zone.key} (the clocks go back then); "
+            "pick another time or another meeting of the series"
+        )
+
+
+def _database(base: Path) -> Callable[[str], Path]:
+    """The data file's path, from `base` when relative; its folder must exist, and it must not be one."""
+
+    def parse(raw: str) -> Path:
+        path = Path(_text(4096)(raw)).expanduser()
+        path = path if path.is_absolute() else base / path
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder; expected the data file in it, like {path / 'wgbot.json'}")
+        if not path.parent.is_dir():
+            raise ValueError(f"the folder {path.parent} does not exist (relative paths start at {base})")
+        return path
+
+    return parse
 
 
 def parse_config(values: Mapping[str, str], base: Path) -> Config:
@@ -132,13 +177,14 @@ def parse_config(values: Mapping[str, str], base: Path) -> Config:
     plan = None
     if merged["first_meeting"].strip():
         first = _check("first_meeting", merged["first_meeting"], schedule.parse_first_meeting)
+        _on_the_clock("first_meeting", merged["first_meeting"], first, zone)
         plan = schedule.Schedule(zone, first, recurrence, reminders, first_number)
         if not schedule.meets_within(plan, years=10):
             raise ConfigError(
                 f"[{SECTION}] recurrence = {recurrence!r} gives no meeting in the ten years after "
                 f"first_meeting = {merged['first_meeting']!r}; check the rule"
             )
-    database = Path(_check("database", merged["database"], _text(4096))).expanduser()
+    database = _check("database", merged["database"], _database(base))
     group = GroupConfig(
         key=SECTION,
         stream=_check("stream", merged["stream"], _text(60)),
@@ -150,7 +196,7 @@ def parse_config(values: Mapping[str, str], base: Path) -> Config:
         reminders=reminders,
         schedule=plan,
     )
-    return Config(database=database if database.is_absolute() else base / database, groups=(group,))
+    return Config(database=database, groups=(group,))
 
 
 def load_config(path: Path | None) -> Config:
@@ -163,6 +209,11 @@ def load_config(path: Path | None) -> Config:
             parser.read_file(handle)
     except OSError as error:
         raise ConfigError(f"cannot read the bot config {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise ConfigError(
+            f"the bot config {path} is not UTF-8 text (byte {byte:#04x} at {error.start}); save it as UTF-8"
+        ) from None
     except configparser.Error as error:
         raise ConfigError(f"the bot config {path} is not an INI file: {error}") from None
     if not parser.has_section(SECTION):

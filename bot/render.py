@@ -36,6 +36,11 @@ def user_text(text: str) -> str:
     return _LOUD_MENTION.sub("@_", " ".join(text.split()))
 
 
+def call_line(info: MeetingInfo) -> str:
+    """`Call: LINK`; a mention in the link (the config is checked, but this is the last line) pings no one."""
+    return f"Call: {_LOUD_MENTION.sub('@_', info.call_link)}"
+
+
 def mention(person: Person, *, ping: bool = False) -> str:
     """A person, as a silent mention unless `ping`; shell people (no numeric id) by name alone."""
     name = " ".join(person.name.replace("*", "").replace("|", "").split()) or "someone"
@@ -161,7 +166,7 @@ def meeting_lines(meeting: sched.Meeting, info: MeetingInfo) -> list[str]:
     """The Meeting Info block, as in the WG's notes."""
     lines = [f"Date: {local_time(meeting.starts_at, info)} ({global_time(meeting.starts_at)})"]
     if info.call_link:
-        lines.append(f"Call: {info.call_link}")
+        lines.append(call_line(info))
     return lines
 
 
@@ -171,7 +176,7 @@ def _meeting(reply: MeetingView) -> str:
         ago = sched.humanize_delta(reply.started.starts_at - reply.now)
         lines.append(f"**{meeting_title(reply.started, reply.info)}** started {ago}.")
         if reply.info.call_link:
-            lines.append(f"Call: {reply.info.call_link}")
+            lines.append(call_line(reply.info))
         lines.append("")
     if reply.meeting is None:
         return "\n".join([*lines, "There are no more meetings in the schedule."])

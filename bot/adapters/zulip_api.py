@@ -11,6 +11,7 @@ A `requests` session is not thread-safe: each thread makes its own `ZulipApi` wi
 
 from __future__ import annotations
 
+import configparser
 import json
 import logging
 import time
@@ -81,6 +82,11 @@ def connect(config_file: Path | None, *, client_name: str = f"wgbot/{__version__
         )
     except (zulip.ConfigNotFoundError, zulip.MissingURLError, zulip.ZulipError) as error:
         raise ApiError(f"cannot use the Zulip configuration: {error}") from None
+    except OSError as error:  # a folder, or a file we may not read
+        raise ApiError(f"cannot read the zuliprc {config_file or ''}: {error.strerror or error}") from None
+    except (UnicodeDecodeError, configparser.Error) as error:
+        why = " ".join(str(error).split())
+        raise ApiError(f"not a zuliprc ([api] with email, key, site): {config_file or ''}: {why}") from None
 
 
 @dataclass
