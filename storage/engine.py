@@ -2,7 +2,7 @@
 
 On-disk layout -- TinyDB's own table layout, plain UTF-8 JSON (non-ASCII escaped)::
 
-    {"_meta": {"1": {"app": "wgbot", "schema": 1}},
+    {"_meta": {"1": {"app": "wgbot", "schema": 2}},
      "<table>": {"<key>": {<document>}, ...},
      ...}
 
@@ -27,6 +27,12 @@ Sharing: committed and pending states are never mutated in place, only replaced,
 tables and documents. TinyDB gets fresh outer and table dicts from ``read`` and builds new ones to
 ``write``; the engine never calls the TinyDB methods that mutate a stored document (``update``,
 ``upsert``); callers get deep copies of what they read, and ``put`` stores a copy of what they pass.
+
+Opening refuses, with a message naming the file and the problem and without writing anything: a
+folder where a new file can't be created (every commit needs one), anything at the path but one
+regular file (a FIFO would block the read; a second hard link is a name the lock does not cover),
+JSON that is not a wgbot database of this or an older schema or that nests deeper than
+``MAX_DEPTH``, and whatever the caller's ``check`` refuses (the store decodes every document).
 
 Locking: ``<database>.lock`` (next to the data file, never deleted) carries an exclusive ``fcntl.flock``
 held until :meth:`Database.close`; the OS drops it when the process dies, even by ``kill -9``. The lock is
