@@ -67,8 +67,8 @@ class ZulipOutbox:
 
 
 def group_key(config: Config) -> str:
-    """The group's key in the store and the ledger (its stream's name, where groups have no key)."""
-    return str(getattr(config.group, "key", config.group.stream))
+    """The group's key in the store and the ledger."""
+    return config.group.key
 
 
 @pytest.fixture
