@@ -77,6 +77,19 @@ def test_reopen_really_opens_the_action_again() -> None:
     assert isinstance(listed, ActionsView) and [a.id for a in listed.items] == [1]
 
 
+def test_action_remove_takes_the_action_out_of_every_listing() -> None:
+    c = chat()
+    c.say("action add me port the tests")
+    c.advance(minutes=1)
+    assert c.say("action remove 1").startswith("Removed action #1")
+    removed = c.group.actions[1]
+    assert removed.removed and removed.history[-1] == Change("removed", LORENZ, NOW + timedelta(minutes=1))
+    for text in ("actions", "action list all", "action list mine"):
+        listed = c.reply(text)
+        assert isinstance(listed, ActionsView) and listed.items == (), text
+    assert c.say("action done 1").startswith("There is no action item #1")
+
+
 def test_undo_replies_name_what_was_taken_back() -> None:
     c = chat()
     c.say("agenda add a")
@@ -334,6 +347,15 @@ def test_quoted_user_text_is_cut_at_forty_characters() -> None:
         ("agenda add", "`agenda add`: the text is missing."),
         ("agenda remove", "`agenda remove`: expected an item number like 7 or #7, got nothing."),
         ("agenda move 3", "`agenda move`: expected a position like 1 (the top), got nothing."),
+        ("agenda move 3 x", "`agenda move`: expected a position like 1 (the top), got `x`."),
+        (
+            "action add @**all** x",
+            "`action add`: `@**all**` is everyone, not an owner; name the people who will do it.",
+        ),
+        (
+            "action add write it",
+            "`action add`: start with who owns it: one or more `@**Full Name**` mentions, or `me`.",
+        ),
         ("undo it", "`undo`: this command takes nothing after it, got `it`."),
         ("meeting next week", "`meeting next`: this command takes nothing after it, got `week`."),
         ("frobnicate the thing", "I don't know the command `frobnicate the`."),
