@@ -191,7 +191,10 @@ class OpenAPIChecker:
             args={k: list(v) for k, v in query.items()},
             headers=dict(headers),
             data=body,
-            content_type=_mimetype(content_type) or "application/x-www-form-urlencoded",
+            # a multipart body can't be read without its boundary parameter
+            content_type=(content_type if _mimetype(content_type) == "multipart/form-data" else None)
+            or _mimetype(content_type)
+            or "application/x-www-form-urlencoded",
         )
 
     def _relax_to(self, method: str, path: str, body: bytes, content_type: str | None) -> tuple[bytes, str]:

@@ -54,6 +54,8 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -256,6 +258,21 @@ class _Call:
     user: _User | None
     match: re.Match[str] | None
     user_agent: str
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # form field -> (filename, content)
+
+
+def _multipart_files(body: bytes, content_type: str | None) -> dict[str, tuple[str, bytes]]:
+    """The files of a multipart/form-data body, by form field name."""
+    if content_type is None or content_type.split(";")[0].strip().lower() != "multipart/form-data":
+        return {}
+    head = b"Content-Type: " + content_type.encode() + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name, filename = part.get_param("name", header="content-disposition"), part.get_filename()
+        if name is not None and filename is not None:
+            files[str(name)] = (filename, part.get_payload(decode=True) or b"")
+    return files
 
 
 def _success(**data: Any) -> dict[str, Any]:
@@ -383,6 +400,8 @@ class FakeZulip:
         self._hooks: list[tuple[str, Callable[[], None]]] = []
 
         self.requests: list[LoggedRequest] = []
+        self.uploads: dict[str, tuple[int, str, bytes]] = {}  # url -> (uploader's id, filename, content)
+        self.max_file_upload_size_mib = 25
         self.violations: list[str] = []
         self.relaxations: list[str] = []
 
@@ -1403,7 +1422,7 @@ class FakeZulip:
                 while self.now() < until and not self._stopping.is_set():
                     self._cond.wait(until - self.now())
 
-        reply = self._process(method, path, rel, params, h)
+        reply = self._process(method, path, rel, params, h, _multipart_files(body, content_type))
 
         if self.checker is not None:
             encoded = json.dumps(reply.body).encode()
@@ -1413,7 +1432,15 @@ class FakeZulip:
             self._record(check.violations, self.violations)
         self._write(h, reply)
 
-    def _process(self, method: str, path: str, rel: str, params: dict[str, str], h: _Handler) -> _Reply:
+    def _process(
+        self,
+        method: str,
+        path: str,
+        rel: str,
+        params: dict[str, str],
+        h: _Handler,
+        files: dict[str, tuple[str, bytes]] | None = None,
+    ) -> _Reply:
         failure = self._take_fault(self._failures, method, rel)
         if failure is not None:
             phrase = "Internal server error" if failure.status == 500 else HTTPStatus(failure.status).phrase
@@ -1434,7 +1461,7 @@ class FakeZulip:
             if user is not None:
                 limit_headers = self._count_request(user, rel)
             self._run_hooks(method, rel)
-            call = _Call(method, path, rel, params, user, match, h.headers.get("User-Agent", ""))
+            call = _Call(method, path, rel, params, user, match, h.headers.get("User-Agent", ""), files or {})
             with self._cond:
                 if not self._running:
                     raise _DropConnection
@@ -2066,6 +2093,25 @@ class FakeZulip:
         )
         return _success()
 
+    def _post_user_uploads(self, call: _Call) -> dict[str, Any]:
+        """One file in a multipart body; its URL, as the real server gives it (`url`, and `uri`)."""
+        me = self._me(call)
+        if not call.files:
+            raise ApiError("You must specify a file to upload")
+        if len(call.files) > 1:
+            raise ApiError("You may only upload one file at a time")
+        ((filename, content),) = call.files.values()
+        if len(content) > self.max_file_upload_size_mib * 1024 * 1024:
+            raise ApiError(
+                f"File is larger than this server's configured maximum upload size "
+                f"({self.max_file_upload_size_mib} MiB)."
+            )
+        safe = re.sub(r"[^A-Za-z0-9._-]", "-", Path(filename).name) or "uploaded-file"
+        token = hashlib.sha256(f"{len(self.uploads)}:{safe}".encode()).hexdigest()
+        url = f"/user_uploads/2/{token[:2]}/{token[2:26]}/{safe}"
+        self.uploads[url] = (me.user_id, filename, content)
+        return _success(uri=url, url=url)
+
     def _delete_reaction(self, call: _Call) -> dict[str, Any]:
         me = self._me(call)
         self._remove_reaction(
@@ -2161,4 +2207,5 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, bool, frozenset[str]]] = [
     ),
     _r("POST", r"/messages/(?P<message_id>\d+)/reactions", "_post_reaction", _REACTION_PARAMS),
     _r("DELETE", r"/messages/(?P<message_id>\d+)/reactions", "_delete_reaction", _REACTION_PARAMS),
+    _r("POST", "/user_uploads", "_post_user_uploads", ()),
 ]
