@@ -129,31 +129,66 @@ def _key(incoming: Incoming) -> int | str:
     return incoming.message_id
 
 
+CONTINUED = " (continued)"  # marks a line repeated at the top of the next part
+
+
 def split_message(text: str, limit: int) -> list[str]:
     """Split a reply at line breaks into messages of at most `limit` characters.
 
-    Parts carry no blank lines at either end and no trailing spaces, as Zulip stores them: a part
-    must read back exactly as sent, or the look-before-resending check would miss it.
+    A part never starts with an indented line, which Zulip would show as a code block (`    - #7 …`
+    under an owner's line): the line it hangs under moves down with it, or is repeated first, marked
+    "(continued)"; only where even that can't fit does the line go unindented. A line longer than
+    `limit` is cut, at a space where there is one. Parts carry no blank lines at either end and no
+    trailing spaces, as Zulip stores them: a part must read back exactly as sent, or the
+    look-before-resending check would miss it.
     """
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            chunks.append(current)
-            current = line
+    parts: list[list[str]] = []
+    current: list[str] = []
+    parent = ""  # the last unindented line: what an indented line hangs under
+    parent_last = False  # whether it is the last line of the current part
+    for piece, cut in _pieces(text, limit):
+        indented = piece[:1].isspace()
+        if current and len("\n".join(current)) + 1 + len(piece) <= limit:
+            current.append(piece)
+        elif not piece.strip():  # a blank line never starts a part
+            parts.append(current)
+            current = []
         else:
-            current = candidate
-    if current or not chunks:
-        chunks.append(current)
-    parts = [chunk.strip("\n").rstrip() for chunk in chunks]
-    return [part for part in parts if part] or [text.strip() or "(empty)"]
+            if indented and parent_last and len(current) > 1 and len(parent) + 1 + len(piece) <= limit:
+                parts.append(current[:-1])  # split before the parent: it goes down with its first line
+                current = [parent, piece]
+            elif indented and parent and len(parent) + len(CONTINUED) + 1 + len(piece) <= limit:
+                parts.append(current)
+                current = [parent + CONTINUED, piece]
+            else:
+                parts.append(current)
+                current = [piece.lstrip()]
+        parent_last = bool(piece.strip()) and not indented and not cut and current[-1] == piece
+        if parent_last:
+            parent = piece
+    parts.append(current)
+    cleaned = ["\n".join(lines).strip("\n").rstrip() for lines in parts]
+    return [part for part in cleaned if part] or [text.strip() or "(empty)"]
+
+
+def _pieces(text: str, limit: int) -> list[tuple[str, bool]]:
+    """The lines of `text`; one longer than `limit` is cut in pieces of at most half of it (at spaces
+    where there are some), so that a repeated line fits above the first. With each, whether it is the
+    rest of a cut line."""
+    pieces: list[tuple[str, bool]] = []
+    width = max(limit // 2, 1)
+    for line in text.split("\n"):
+        if len(line) <= limit:
+            pieces.append((line, False))
+            continue
+        rest = False
+        while len(line) > width:
+            space = line.rfind(" ", 0, width + 1)
+            cut = space if space > 0 and line[:space].strip() else width
+            pieces.append((line[:cut].rstrip(), rest))
+            line, rest = line[cut:].lstrip(), True
+        pieces.append((line, rest))
+    return pieces
 
 
 def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], dict[str, Any]]:
