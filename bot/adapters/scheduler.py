@@ -50,6 +50,7 @@ from bot.app import WgBot
 from bot.model import Group
 from bot.ports import Outbox, SendFailed
 from bot.reminders import Draft, Key, Posted, Refresh, Snapshot
+from storage.engine import WriteFailed
 
 __all__ = ["ReminderLedger", "Scheduler"]
 
@@ -254,6 +255,10 @@ class Scheduler:
             failed.add(key)
             if isinstance(error, SendFailed) and not error.permanent:  # Zulip away: wait, don't give up
                 log.warning("%s not done yet, Zulip did not answer: %s", _describe(key), error)
+                errors.setdefault(key, error)
+                return
+            if isinstance(error, WriteFailed):  # the data file can't be written: wait, never give up
+                log.warning("%s not done yet, it could not be saved: %s", _describe(key), error)
                 errors.setdefault(key, error)
                 return
             tries = self._failures[key] = self._failures.get(key, 0) + 1
