@@ -211,8 +211,8 @@ _ME = re.compile(r"me\b", re.IGNORECASE)
 _NUMBER = re.compile(r"[0-9]{1,9}")
 # a due date in an action's text: `due friday`, `due: 2026-12-10`, `(due Dec 15)`, `by tomorrow`
 _DUE_WORD = r"(?:due(?:\s+date)?(?:\s*:\s*|\s+)(?:(?:on|by)\s+)?|by\s+)"
-_DUE_CLAUSE = re.compile(
-    rf"(?<!\S)(?:\(\s*{_DUE_WORD}(?P<inner>{dates.PHRASE})\s*\)|{_DUE_WORD}(?P<day>{dates.PHRASE}))",
+_DUE_CLAUSE = re.compile(  # not inside a mention: `@**Ann by Monday**` is a name
+    rf"(?<!\S)(?:\(\s*{_DUE_WORD}(?P<inner>{dates.PHRASE})\s*\)|{_DUE_WORD}(?P<day>{dates.PHRASE})(?![*|]))",
     re.IGNORECASE,
 )
 _DUE_START = re.compile(rf"(?<![\w-])\(?(?P<word>{_DUE_WORD})", re.IGNORECASE)

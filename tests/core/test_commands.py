@@ -273,4 +273,4 @@ def test_issue7_control_characters_typed_in_a_terminal_are_never_stored_or_shown
     assert chat.group.actions[1].text == "fix the build"
     assert chat.group.agenda[1].text == "red text"
     shown = chat.say("actions") + chat.say("agenda")
-    assert not any(ord(c) < 32 and c != "\n" or 127 <= ord(c) < 160 for c in shown)
+    assert not any((ord(c) < 32 and c != "\n") or 127 <= ord(c) < 160 for c in shown)

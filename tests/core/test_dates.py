@@ -217,3 +217,9 @@ def test_issue7_iso_dates_do_not_need_the_date_library() -> None:
         "assert 'dateparser' not in sys.modules, 'imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_issue7_a_date_inside_a_mention_is_part_of_the_name() -> None:
+    command = g.parse("action add me ask @**Ann by Monday** due friday")
+    me = (g.Mention("me", is_me=True),)
+    assert command == g.ActionAdd(me, "ask @**Ann by Monday**", dates.Words("friday"))
