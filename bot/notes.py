@@ -49,8 +49,9 @@ Round-trip preconditions (what `render` cannot keep): texts are single-spaced li
 mentions already silent (render makes them so); owner names contain no `*`; URLs contain no
 whitespace, parentheses or angle brackets; a note is not a bare URL (that reads as a link); the
 topic titles are agenda texts; an owner-less action does not start with a participant's name (it
-would read as theirs); an open action's text does not end with `:white_check_mark:`; `sections`
-lists every section that has content, in the canonical order.
+would read as theirs); an agenda is not the one item "N/A" (that reads as none); an open action's
+text does not end with `:white_check_mark:`; `sections` lists every section that has content, in
+the canonical order.
 """
 
 from __future__ import annotations
@@ -838,7 +839,11 @@ class _Reader:
 
     def _agenda(self, blocks: list[SyntaxTreeNode]) -> tuple[AgendaEntry, ...]:
         out: list[AgendaEntry] = []
-        for entry in self._entries(blocks, "Agenda"):
+        entries = self._entries(blocks, "Agenda")
+        if len(entries) == 1 and entries[0].text.upper() in ("N/A", "NONE") and not entries[0].details:
+            self.note(f"Agenda: {entries[0].text!r} read as no item")
+            return ()
+        for entry in entries:
             text = entry.text
             left_over = False
             box = re.match(r"\[([ xX])\]\s*", text)
@@ -848,11 +853,7 @@ class _Reader:
             elif text.startswith(_NOT_DISCUSSED + " ") or text == _NOT_DISCUSSED:
                 left_over = True
                 text = text[len(_NOT_DISCUSSED) :].lstrip()
-            text = _unescape_lead(text)
-            if text.upper() in ("N/A", "NONE", "TBD", "-") and not entry.details:
-                self.note(f"Agenda: {text!r} read as no item")
-                continue
-            out.append(AgendaEntry(text, left_over, entry.details))
+            out.append(AgendaEntry(_unescape_lead(text), left_over, entry.details))
         return tuple(out)
 
     def _minutes(

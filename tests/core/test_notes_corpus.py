@@ -454,3 +454,60 @@ def test_import_summary_of_the_real_repository() -> None:
     ]
     assert "Actions: 72 (70 open, 2 done)" in text
     assert "Skipped: none" in text
+
+
+def test_meeting_15_taken_in_chat_renders_like_the_example_as_far_as_chat_can_say_it() -> None:
+    """Meeting 15's content as the chat commands record it, rendered, against the example file.
+
+    Identical: the title, Meeting Info, Participants. The agenda differs only where the example has a
+    sub-bullet under "Release of linfa v0.2" (an agenda item is one line in chat). Minutes: in chat,
+    every note is filed under the agenda item being discussed, so the example's flat list (and its
+    second level) becomes one nested list per item, in agenda order; each note of the example is there.
+    Actions: chat gives every action an owner, so each line gains its owner in front.
+    """
+    example = _sections(EXAMPLE.read_text(encoding="utf-8"))
+    imported = notes.parse(EXAMPLE.read_text(encoding="utf-8"), "meeting_00015_20201201.md")
+    assert isinstance(imported.minutes, str)
+    lines = [line.strip()[2:].strip() for line in imported.minutes.split("\n") if line.strip()]
+    items = [entry.text for entry in imported.agenda]
+    topic_of = {  # which agenda item each top-level note of the example was taken under
+        "Lorenz spoke": 2, "Small announcement": 2, "Going to speak": 2, "Small issues": 2,
+        "Lorenz is working": 2, "Great attendance": 0, "Rust London group": 0, "diversable has": 0,
+        "ndarray has been": 1, "Rust-ML now has": 0, "Discussion about Enyzme": 4, "ONNX": 3,
+    }  # fmt: skip
+    topics: dict[int, list[notes.Minute]] = {}
+    current = 0
+    raw_lines = imported.minutes.split("\n")
+    for raw, text in zip([r for r in raw_lines if r.strip()], lines, strict=True):
+        if not raw.startswith(" "):
+            current = next(i for start, i in topic_of.items() if text.startswith(start))
+        topics.setdefault(current, []).append(notes.Minute("note", text))
+    chat = notes.MeetingNotes(
+        title="Rust ML WG Meeting",
+        number=15,
+        date=date(2020, 12, 1),
+        start_time="1600 ET",
+        call_link="https://ucsb.zoom.us/j/6601852842",
+        agenda=tuple(notes.AgendaEntry(text) for text in items),
+        participants=imported.participants,
+        minutes=tuple(notes.Topic(items[i], tuple(ms)) for i, ms in sorted(topics.items())),
+        actions=tuple(
+            replace(action, owners=action.owners or ("chrism",), details="") for action in imported.actions
+        ),
+    )
+    got = _sections(notes.render(chat))
+    assert list(got) == list(example)
+    same = ["title", "# Rust ML WG Meeting 00015", "## Meeting Info", "## Participants"]
+    assert {key: got[key] for key in same if key in got} == {
+        key: example[key] for key in same if key in example
+    }
+    assert got["## Agenda"] == [line for line in example["## Agenda"] if not line.startswith(" ")]
+    assert sorted(line.strip()[2:] for line in got["## Minutes"] if line.startswith(" ")) == sorted(lines)
+    assert [line for line in got["## Minutes"] if not line.startswith(" ")] == [
+        f"- {items[i]}" for i in range(5)
+    ]
+    assert len(got["## Actions"]) == len(example["## Actions"])
+    for line, written in zip(got["## Actions"], example["## Actions"], strict=True):
+        assert line.endswith(written[2:]), (line, written)  # the text as written, an owner in front
+    assert got["## Actions"][0] == "- chrism: Writing Book/examples using linfa 0.2"
+    assert got["## Actions"][-1] == example["## Actions"][-1]  # "Ernest may reach out …": Ernest's own words
