@@ -223,3 +223,21 @@ def test_issue7_a_date_inside_a_mention_is_part_of_the_name() -> None:
     command = g.parse("action add me ask @**Ann by Monday** due friday")
     me = (g.Mention("me", is_me=True),)
     assert command == g.ActionAdd(me, "ask @**Ann by Monday**", dates.Words("friday"))
+
+
+def test_issue7_words_read_the_same_whatever_the_machines_zone() -> None:
+    import os
+    import subprocess
+    import sys
+
+    words = ["today", "tomorrow", "friday", "next week", "in 3 days", "Dec 15"]
+    code = (
+        "from datetime import date; from bot import dates;"
+        f"print([str(dates.read(dates.Words(w), date(2026, 12, 2))) for w in {words!r}])"
+    )
+    expected = str([str(dates.read(dates.Words(w), date(2026, 12, 2))) for w in words])
+    for zone in ("Pacific/Kiritimati", "America/Adak"):
+        env = {**os.environ, "TZ": zone}
+        shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.strip() == expected
