@@ -97,7 +97,7 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
         runner = ZulipRunner(bot, api, me, stream, directory)
         runner.register()  # the server's limits, its people, the chairs
         scheduler_api = ZulipApi(
-            connect(zuliprc), my_id=api.my_id, claimed=store.claimed_messages
+            connect(zuliprc), my_id=api.my_id, claimed=store.claimed_messages, streams=api.streams
         )  # own session
         limits = runner.settings
         scheduler = Scheduler(

@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,17 +53,46 @@ class StartupError(Exception):
 
 @dataclass
 class Directory:
-    """The organisation's people, from /register, kept current by realm_user events."""
+    """The organisation's people, from /register, kept current by realm_user events.
+
+    As a real server sends them: `realm_users` are the active users, bots included, without an
+    `is_active` key; `realm_non_active_users` the deactivated ones (their names are known, but
+    they own nothing and chair nothing); `cross_realm_bots` the system bots such as Notification
+    Bot (ignored as senders, never owners). A deactivation is a `realm_user` event `op: remove`
+    (before Zulip 8.0) or `op: update` with `is_active: false`.
+    """
 
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     chair_ids: frozenset[int] = frozenset()
 
-    def load(self, realm_users: list[dict[str, Any]]) -> None:
-        self.users = {int(u["user_id"]): dict(u) for u in realm_users}
+    def load(
+        self,
+        realm_users: Sequence[Mapping[str, Any]],
+        non_active: Sequence[Mapping[str, Any]] = (),
+        cross_realm_bots: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Everyone, from /register (or the `members` of GET /users, which carry `is_active` and leave
+        out the system bots: those known already are kept then)."""
+        users = {uid: u for uid, u in self.users.items() if u.get("is_system_bot") and not cross_realm_bots}
+        users |= {int(u["user_id"]): {"is_active": True, **u} for u in realm_users}
+        users |= {int(u["user_id"]): {**u, "is_active": False} for u in non_active}
+        users |= {int(u["user_id"]): {**u, "is_bot": True, "is_active": True} for u in cross_realm_bots}
+        self.users = users
 
-    def update(self, person: Mapping[str, Any]) -> None:
+    def update(self, person: Mapping[str, Any], op: str = "update") -> None:
+        """A `realm_user` event: `add` a person, `update` some of their fields, `remove` (deactivate)."""
         user_id = int(person["user_id"])
-        self.users[user_id] = {**self.users.get(user_id, {}), **person}
+        known = self.users.get(user_id, {})
+        if op == "add":
+            self.users[user_id] = {"is_active": True, **person}
+        elif op == "remove":
+            self.users[user_id] = {"full_name": person.get("full_name"), **known, "is_active": False}
+        else:
+            self.users[user_id] = {**known, **person}
+
+    def _is_person(self, user: Mapping[str, Any] | None) -> bool:
+        """An active human of the organisation (who may own actions and chair)."""
+        return user is not None and bool(user.get("is_active", True)) and not user.get("is_bot")
 
     def person(self, user_id: int, fallback_name: str = "") -> Person:
         name = self.users.get(user_id, {}).get("full_name") or fallback_name or f"user {user_id}"
@@ -76,29 +105,25 @@ class Directory:
         """
         if user_id is None:
             return self.by_name(name)
-        user = self.users.get(int(user_id))
-        if user is None or user.get("is_bot") or not user.get("is_active", True):
-            return None
-        return self.person(int(user_id))
+        return self.person(int(user_id)) if self._is_person(self.users.get(int(user_id))) else None
 
     def by_name(self, name: str) -> Person | None:
         """The one active person with this full name (None if nobody, or several: Zulip then adds |id)."""
-        found = [
-            uid
-            for uid, u in self.users.items()
-            if u.get("full_name") == name and u.get("is_active", True) and not u.get("is_bot")
-        ]
+        found = [uid for uid, u in self.users.items() if u.get("full_name") == name and self._is_person(u)]
         return self.person(found[0]) if len(found) == 1 else None
 
     def is_bot(self, user_id: int) -> bool:
         return bool(self.users.get(user_id, {}).get("is_bot", False))
 
     def is_chair(self, person: Person, group: GroupConfig) -> bool:
-        """Configured chairs, plus the organisation's owners and administrators."""
+        """Configured chairs, plus the organisation's owners and administrators (if active people)."""
         if not person.id.isdigit():
             return False
-        user_id = int(person.id)
-        return user_id in self.chair_ids or self.users.get(user_id, {}).get("role") in ADMIN_ROLES
+        user = self.users.get(int(person.id))
+        if not self._is_person(user):
+            return False
+        assert user is not None
+        return int(person.id) in self.chair_ids or user.get("role") in ADMIN_ROLES
 
     def resolve_chairs(self, chairs: tuple[str, ...]) -> frozenset[int]:
         """Chairs by user id or email (real or the placeholder Zulip shows); an unknown one is an error."""
@@ -192,7 +217,11 @@ def _pieces(text: str, limit: int) -> list[tuple[str, bool]]:
 
 
 def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check the credentials, the stream and the subscription; returns the bot's profile and stream."""
+    """Check the credentials, the stream and the subscription; returns the bot's profile and stream.
+
+    `api.streams` learns the stream's id: posts and searches go by id, so they survive a rename
+    (give the scheduler's connection the same dict).
+    """
     patience, api.give_up_after = api.give_up_after, 15.0  # a wrong site fails fast, not after minutes
     try:
         me = api.call("GET", "users/me")
@@ -217,6 +246,7 @@ def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], di
         raise StartupError(
             f"the bot is not subscribed to stream {group.stream!r}; subscribe it there (stream settings)"
         )
+    api.streams[group.stream] = int(stream["stream_id"])
     return me, {"stream_id": stream["stream_id"], "name": group.stream}
 
 
@@ -244,6 +274,7 @@ class ZulipRunner:
         self.replies_waiting = False  # a reply failed to go out: try again after the next poll
         self.needs_catch_up = False  # a new event queue: fetch what arrived before it
         self.registered_once = False
+        self.catch_up_until: int | None = None  # see catch_up
         self.busy = threading.RLock()  # handling and retrying never interleave (zulip-run-bot: 2 threads)
         self.held: deque[Incoming] = deque()  # commands that could not be saved, in order (see `apply`)
         self.retry_delay = RETRY_FIRST
@@ -295,11 +326,24 @@ class ZulipRunner:
         self.stopping.set()
 
     def register(self) -> None:
+        """Register an event queue: the server's limits, its people, the chairs.
+
+        A first start (no message handled yet) begins after the newest message of the stream and of
+        the bot's private messages, looked up *before* registering, so that nothing sent in between
+        is skipped. (`max_message_id` can't serve: it is the newest message the bot *received*, -1
+        for a new bot, and a stream's messages from before the bot was subscribed are not among them.)
+        """
+        if self.bot.store.last_handled() is None:
+            newest = self.newest_message_id()
+            self.bot.store.start_cursor(newest)
+            log.info(
+                "first start: handling messages after message %s (the stream's past is left alone)", newest
+            )
         answer = self.api.call(
             "POST",
             "register",
             {
-                "event_types": ["message", "reaction", "realm_user"],
+                "event_types": ["message", "reaction", "realm_user", "stream"],
                 "fetch_event_types": ["message", "realm", "realm_user"],  # message: max_message_id
                 "apply_markdown": False,
                 "client_gravatar": True,
@@ -315,7 +359,11 @@ class ZulipRunner:
             edit_limit_seconds=None if limit is None else int(limit),
             feature_level=int(answer.get("zulip_feature_level", 0)),
         )
-        self.directory.load(answer.get("realm_users", []))
+        self.directory.load(
+            answer.get("realm_users", []),
+            answer.get("realm_non_active_users", []),
+            answer.get("cross_realm_bots", []),
+        )
         try:
             self.directory.chair_ids = self.directory.resolve_chairs(self.bot.group_config.chairs)
         except StartupError:
@@ -323,19 +371,38 @@ class ZulipRunner:
                 raise  # at start-up, a chair that matches nobody is a configuration error
             log.error("a configured chair no longer matches a user; keeping the chairs known before")
         self.registered_once = True
-        if "max_message_id" not in answer:
-            raise ApiError("the server's /register answer has no max_message_id", "NO_MAX_MESSAGE_ID")
-        self.bot.store.start_cursor(int(answer["max_message_id"]))  # a first start skips the past
+        # What the bot received before this queue existed; later messages are events, in order with
+        # the people and stream events before them (a catch-up past it would overtake those).
+        newest = answer.get("max_message_id")
+        self.catch_up_until = None if newest is None else int(newest)
         log.info("registered event queue %s", self.queue_id)
 
-    def catch_up(self) -> None:
-        """Handle every message addressed to the bot since the last one handled, in the order sent."""
-        start = self.bot.store.last_handled() or 0
-        missed: dict[int, Mapping[str, Any]] = {}
-        for narrow in (
-            [{"operator": "stream", "operand": self.stream["name"]}],
+    def _narrows(self) -> list[list[dict[str, Any]]]:
+        """Where commands come from: the stream (by id: it survives a rename) and private messages."""
+        return [
+            [{"operator": "stream", "operand": int(self.stream["stream_id"])}],
             [{"operator": "is", "operand": "private"}],
-        ):
+        ]
+
+    def newest_message_id(self) -> int:
+        """The newest message in the stream or among the bot's private messages (0 if none)."""
+        newest = 0
+        for narrow in self._narrows():
+            answer = self.api.messages(narrow, "newest", before=1)
+            newest = max([newest, *(int(message["id"]) for message in answer["messages"])])
+        return newest
+
+    def catch_up(self) -> None:
+        """Handle every message addressed to the bot since the last one handled, in the order sent.
+
+        The first catch-up after registering goes only up to `catch_up_until` (the newest message
+        before the event queue): the queue brings the rest, after any `realm_user` or `stream` event
+        that came before them. Any later catch-up (after an error, or in zulip-run-bot) takes all.
+        """
+        start = self.bot.store.last_handled() or 0
+        until, self.catch_up_until = self.catch_up_until, None
+        missed: dict[int, Mapping[str, Any]] = {}
+        for narrow in self._narrows():
             anchor = start
             while True:
                 answer = self.api.messages(narrow, anchor, after=100)
@@ -345,7 +412,8 @@ class ZulipRunner:
                 if answer.get("found_newest", True) or not answer["messages"]:
                     break
         for message_id in sorted(missed):
-            self.on_message(missed[message_id])
+            if until is None or message_id <= until:
+                self.on_message(missed[message_id])
 
     def poll(self, *, wait: bool = True) -> None:
         """The next events; `wait`: long-poll until there are some (else answer at once)."""
@@ -364,10 +432,28 @@ class ZulipRunner:
                 self.on_message(event["message"])
             elif event["type"] == "reaction" and event.get("op") == "add":
                 self.on_reaction(event)
-            elif event["type"] == "realm_user" and event.get("op") in ("add", "update"):
-                self.directory.update(event["person"])
+            elif event["type"] == "realm_user" and event.get("op") in ("add", "update", "remove"):
+                self.directory.update(event["person"], str(event["op"]))
+            elif (
+                event["type"] == "stream" and event.get("op") == "update" and event.get("property") == "name"
+            ):
+                self.on_stream_renamed(int(event["stream_id"]), str(event["value"]))
         except Exception:
             log.exception("failed to handle event %s", event.get("id"))
+
+    def on_stream_renamed(self, stream_id: int, name: str) -> None:
+        """The group's stream got a new name in Zulip: carry on there (everything goes by its id)."""
+        if stream_id != self.stream["stream_id"] or name == self.stream["name"]:
+            return
+        old, self.stream["name"] = self.stream["name"], name
+        self.api.streams[name] = stream_id  # shared with the scheduler's connection (see check_startup)
+        log.warning(
+            "stream #%s was renamed #%s in Zulip; the bot carries on there. Update `stream = %s` in "
+            "the bot config: a restart with the old name fails",
+            old,
+            name,
+            name,
+        )
 
     def addressed_text(self, message: Mapping[str, Any]) -> str | None:
         """The command in a message for the bot, or None for a message the bot ignores."""

@@ -99,6 +99,7 @@ class ZulipApi:
     my_id: int | None = field(default=None)
     last_status: int = 0  # the HTTP status of the last answer (the client hides it behind JSON bodies)
     claimed: Callable[[], frozenset[int]] = frozenset  # ids of our messages already recorded as something
+    streams: dict[str, int] = field(default_factory=dict)  # stream names (old ones too) -> ids
 
     def __post_init__(self) -> None:
         self.client.ensure_session()
@@ -185,16 +186,26 @@ class ZulipApi:
         except ApiError as error:
             raise SendFailed(str(error), permanent=error.code != TIMEOUT) from None
 
+    def _stream(self, stream: str) -> int | str:
+        """The stream's id where known (it survives a rename), else its name."""
+        return self.streams.get(stream, stream)
+
     def post(self, stream: str, topic: str, content: str) -> int:
-        """Post to a stream topic (the Outbox port of the scheduler)."""
-        request = {"type": "stream", "to": json.dumps(stream), "topic": topic, "content": content}
+        """Post to a stream topic (the Outbox port of the scheduler); by the stream's id where known."""
+        to = self._stream(stream)
+        request = {
+            "type": "stream",
+            "to": to if isinstance(to, int) else json.dumps(to),
+            "topic": topic,
+            "content": content,
+        }
         return self.send(request, lambda: self.find_post(stream, topic, content))
 
     def find_post(self, stream: str, topic: str, content: str, after: int | None = None) -> int | None:
         """A post of ours with exactly this content in that topic that no record claims yet (see `_find`)."""
         narrow: list[dict[str, Any]] = [
             {"operator": "sender", "operand": self.whoami()},
-            {"operator": "stream", "operand": stream},
+            {"operator": "stream", "operand": self._stream(stream)},
             {"operator": "topic", "operand": topic},
         ]
         return self._find(narrow, content, after)

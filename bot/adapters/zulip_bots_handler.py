@@ -60,11 +60,15 @@ class WgBotHandler:
         self.runner = ZulipRunner(self.bot, self.api, me, stream, directory)
         self.runner.register()  # server limits, people, chairs; then catch up on what came while down
         self.people_loaded = time.monotonic()
+        self.runner.catch_up_until = None  # our queue is dropped: catch up on all, not just up to it
         self.runner.catch_up()
         self.runner.flush_replies()
         self.api.call("DELETE", "events", {"queue_id": self.runner.queue_id})  # the framework polls its own
-        scheduler_api = ZulipApi(  # the scheduler thread's own session
-            connect_like(framework_client), my_id=self.api.my_id, claimed=self.store.claimed_messages
+        scheduler_api = ZulipApi(  # the scheduler thread's own session; stream ids shared (renames)
+            connect_like(framework_client),
+            my_id=self.api.my_id,
+            claimed=self.store.claimed_messages,
+            streams=self.api.streams,
         )
         limits = self.runner.settings
         self.scheduler = Scheduler(

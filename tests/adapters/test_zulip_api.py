@@ -84,3 +84,14 @@ def test_no_answer_while_looking_is_not_a_refusal(setup: Any) -> None:
         api.find_post("ml-wg", "t", "anything")
     assert raised.value.permanent is False  # the scheduler waits for Zulip instead of giving up
     server.start()
+
+
+def test_issue7_reminders_go_to_the_stream_by_id_and_survive_a_rename(setup: Any) -> None:
+    server, api, _, _ = setup
+    stream_id = next(m["stream_id"] for m in server.messages if m.get("display_recipient") == "ml-wg")
+    api.streams["ml-wg"] = stream_id  # as check_startup records it
+    server.rename_stream("ml-wg", "ml-wg-2024")
+    posted = api.post("ml-wg", "meeting 00015", "the reminder")  # the scheduler still says "ml-wg"
+    assert server.message(posted)["display_recipient"] == "ml-wg-2024"
+    assert server.requests_to("POST", "/messages")[-1].params["to"] == str(stream_id)
+    assert api.find_post("ml-wg", "meeting 00015", "the reminder") == posted

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from tests.adapters.zulip_harness import Org
@@ -49,5 +48,4 @@ def test_reminders_arrive_once_with_the_agenda_and_actions(org: Org) -> None:
     last = str(reminders()[1]["content"])
     assert f"@**Ernest|{ernest}**" in last  # owners pinged in the last reminder only
     assert "ONNX experiments" in last
-    time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()) + 1.5)
-    assert len(reminders()) == 2  # each reminder exactly once, nothing after the meeting started
+    assert len(reminders()) == 2  # each reminder once (repeats and late ones: test_scheduler.py)

@@ -30,13 +30,31 @@ class Org:
     process: subprocess.Popen[str] | None = None
     logs: list[Path] = field(default_factory=list)
 
-    def start_bot(self, *extra_config: str, chairs: str | None = None) -> None:
+    def start_bot(self, *extra_config: str, chairs: str | None = None, env_credentials: bool = False) -> None:
+        """Start `wgbot run` and wait for its event queue.
+
+        `env_credentials`: give the bot ZULIP_EMAIL, ZULIP_API_KEY and ZULIP_SITE instead of a
+        zuliprc (and a HOME without a ~/.zuliprc).
+        """
         assert self.process is None or self.process.poll() is not None
         zuliprc = self.folder / "zuliprc"
         zuliprc.write_text(
             f"[api]\nemail={self.bot['email']}\nkey={self.bot['api_key']}\nsite={self.server.url}\n",
             encoding="utf-8",
         )
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        credentials = ["--config", str(zuliprc)]
+        if env_credentials:
+            zuliprc.unlink()
+            home = self.folder / "home"
+            home.mkdir(exist_ok=True)
+            env |= {
+                "HOME": str(home),
+                "ZULIP_EMAIL": self.bot["email"],
+                "ZULIP_API_KEY": self.bot["api_key"],
+                "ZULIP_SITE": self.server.url,
+            }
+            credentials = []
         config = self.folder / "wgbot.conf"
         lines = [
             f"stream = {self.stream}",
@@ -47,12 +65,12 @@ class Org:
         log = self.folder / f"bot-{len(self.logs)}.log"
         self.logs.append(log)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--config", str(zuliprc), "--bot-config", str(config)],
+            [sys.executable, "-m", "bot.cli", "run", *credentials, "--bot-config", str(config)],
             cwd=self.folder,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env=env,
         )
         self.server.wait_for(
             lambda: self.server.queues(self.bot["user_id"]), timeout=20, what="the bot's event queue"
@@ -72,6 +90,12 @@ class Org:
     def log_text(self) -> str:
         return "\n".join(path.read_text(encoding="utf-8") for path in self.logs if path.exists())
 
+    def add_person(self, name: str, **kwargs: Any) -> dict[str, Any]:
+        """A new user of the organisation, subscribed to the group's stream."""
+        self.people[name] = self.server.add_user(name, **kwargs)
+        self.server.subscribe(self.people[name]["user_id"], self.stream)
+        return self.people[name]
+
     def say(self, who: str, text: str, topic: str = "meetings") -> dict[str, Any]:
         return self.server.send_from_user(
             self.people[who]["user_id"], stream=self.stream, topic=topic, content=text
@@ -79,6 +103,20 @@ class Org:
 
     def bot_messages(self) -> list[dict[str, Any]]:
         return self.server.sent_by(self.bot["user_id"])
+
+    def wait_reply(self, startswith: str, timeout: float = 20.0) -> dict[str, Any]:
+        """The bot's first message that starts with `startswith` (waits for it)."""
+
+        def found() -> dict[str, Any] | None:
+            return next((m for m in self.bot_messages() if m["content"].startswith(startswith)), None)
+
+        try:
+            reply = self.server.wait_for(found, timeout=timeout, what=f"a reply starting {startswith!r}")
+        except Exception:
+            print(self.log_text())
+            raise
+        assert reply is not None
+        return reply
 
     def wait_bot_messages(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
         def enough() -> list[dict[str, Any]] | None:
