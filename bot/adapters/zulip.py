@@ -240,7 +240,10 @@ def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], di
     try:
         stream = api.call("GET", "get_stream_id", {"stream": group.stream})
     except ApiError:
-        raise StartupError(f"[wgbot] stream: there is no stream {group.stream!r} on this server") from None
+        raise StartupError(
+            f"[wgbot] stream: there is no stream {group.stream!r} on this server (if it was renamed in "
+            "Zulip, set `stream =` to its new name: the bot's data stays with the group)"
+        ) from None
     subscribed = api.call("GET", "users/me/subscriptions")["subscriptions"]
     if not any(s["stream_id"] == stream["stream_id"] for s in subscribed):
         raise StartupError(
