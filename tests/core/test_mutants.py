@@ -396,3 +396,29 @@ def test_a_change_is_acknowledged_with_the_changed_record() -> None:
     c.say("agenda add a")
     reply = c.reply("agenda edit 1 b")
     assert isinstance(reply, Ack) and reply.record == c.group.agenda[1] and reply.record.text == "b"
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "read"),
+    [
+        ((), "agenda add for next tuesday x", "Read `next tuesday` as Tuesday 2020-12-01."),
+        (("meeting skip",), "agenda add for next tuesday x", "Read `next tuesday` as Tuesday 2020-12-01."),
+        ((), "meeting skip next tuesday", "Read `next tuesday` as Tuesday 2020-12-01."),
+        ((), "meeting skip dec 2", "Read `dec 2` as Wednesday 2020-12-02."),
+        (("meeting skip",), "meeting unskip next tuesday", "Read `next tuesday` as Tuesday 2020-12-01."),
+        ((), "meeting move tomorrow 17:00", "Read `tomorrow` as Thursday 2020-11-26."),
+        ((), "action add me x due friday", "Read `friday` as Friday 2020-11-27."),
+        (("action add me x",), "action due 1 next monday", "Read `next monday` as Monday 2020-11-30."),
+        (
+            ("action add me x due 2020-11-30",),
+            "action due 1 next monday",
+            "Read `next monday` as Monday 2020-11-30.",
+        ),
+        (("action add me x",), "action edit 1 y due tomorrow", "Read `tomorrow` as Thursday 2020-11-26."),
+    ],
+)
+def test_a_date_in_words_is_said_back_done_or_refused(before: tuple[str, ...], text: str, read: str) -> None:
+    c = chat()
+    for command in before:
+        c.say(command, CHAIR)
+    assert c.say(text, CHAIR).splitlines()[-1] == read
