@@ -7,26 +7,30 @@ On-disk layout -- TinyDB's own table layout, plain UTF-8 JSON (non-ASCII escaped
      ...}
 
 Keys: TinyDB keys every document by a doc id, which its JSON layout stores as an object key. Our tables
-use ``document_id_class = str``, so the caller's string key *is* the doc id: no mapping table, no scans,
-and TinyDB's id counter (``_next_id``) is never used because every insert names its id. ``put`` is
-``remove(doc_ids=[key])`` + ``insert(Document(doc, doc_id=key))``: a replace. (TinyDB's ``upsert`` would
-merge fields and mutate the stored dict in place, so it is not used; neither is ``insert_multiple``.)
-A table whose last document is deleted is dropped. The table name ``_meta`` is reserved.
+use ``document_id_class = str``, so the caller's string key *is* the doc id: no mapping table, no scans.
+A table whose last document is deleted is dropped. The table name ``_meta`` is reserved; its one
+document holds the app's name, the schema version and ``seq``, the last commit the snapshot holds.
 
-Writes: every change happens in a :meth:`Database.transaction`. The storage keeps the committed state in
-memory (we hold the exclusive lock, so nobody else writes the file) and, during a transaction, one
-pending state that TinyDB reads and writes. On commit the pending state is serialised (``json.dumps``, so
-an unserialisable value fails before the disk is touched), written to ``.<name>.tmp-*`` in the same
-folder, flushed and fsynced, moved over the data file with ``os.replace``, and the folder is fsynced. A
-reader of the file (or a process killed at any moment) sees the old file or the new one, never a mix.
+Writes: every change happens in a :meth:`Database.transaction`, which collects its puts and deletes
+in an overlay (reads inside it see the overlay first). On commit the overlay's documents are appended
+as one line to the journal, ``<database>.journal`` (:mod:`storage.journal`): one write and one
+``fdatasync``, so a commit costs what it changes, not what the database holds. Only then is the commit
+acknowledged and applied to the state in memory. When the journal has grown to about the size of the
+snapshot (at least ``FOLD_BYTES``), the whole state is folded into a new snapshot: serialised
+(``json.dumps``), written to ``.<name>.tmp-*`` in the same folder, fsynced, moved over the data file
+with ``os.replace``, the folder fsynced; then a new empty journal is moved over the old one. The
+snapshot records the sequence number of the last commit it holds, and at open the journal's commits
+after it are replayed, so a crash at any point of a commit or a fold loses nothing acknowledged and
+applies nothing twice. A reader that copies the journal first and the data file second always gets a
+consistent pair (a fold never truncates the journal a reader has open: it replaces it).
 Documents are normalised by a JSON round trip on ``put`` (tuples become lists, dict keys become strings,
 and -- as in any JSON -- a str holding a high+low surrogate pair becomes the one character it encodes;
 table names and keys get the same treatment), so what you read back before and after a restart is the same.
 
-Sharing: committed and pending states are never mutated in place, only replaced, so they can share
-tables and documents. TinyDB gets fresh outer and table dicts from ``read`` and builds new ones to
-``write``; the engine never calls the TinyDB methods that mutate a stored document (``update``,
-``upsert``); callers get deep copies of what they read, and ``put`` stores a copy of what they pass.
+Reading: the committed state is plain dicts of documents, read through TinyDB (its ``Table.get`` and
+iteration) over a storage that hands it the state without copying; TinyDB's own write path, which
+rewrites a whole table per insert, is not used. Documents are never mutated in place, only replaced;
+callers get deep copies of what they read, and ``put`` stores a copy of what they pass.
 
 Opening refuses, with a message naming the file and the problem and without writing anything: a
 folder where a new file can't be created (every commit needs one), anything at the path but one
@@ -37,7 +41,7 @@ JSON that is not a wgbot database of this or an older schema or that nests deepe
 Locking: ``<database>.lock`` (next to the data file, never deleted) carries an exclusive ``fcntl.flock``
 held until :meth:`Database.close`; the OS drops it when the process dies, even by ``kill -9``. The lock is
 not on the data file itself because ``os.replace`` gives the data file a new inode at every commit. One
-``threading.RLock`` per database serialises every TinyDB call and is held for a whole transaction.
+``threading.RLock`` per database serialises every call and is held for a whole transaction.
 """
 
 from __future__ import annotations
@@ -45,21 +49,24 @@ from __future__ import annotations
 import fcntl
 import glob
 import json
+import logging
 import os
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
-from storage.migrations import schema1_to_2
+from storage.journal import Entry, Journal, JournalDamaged, Op, read_entries
+from storage.migrations import schema1_to_2, schema2_to_3
 
 __all__ = [
     "MAX_DEPTH",
@@ -77,16 +84,21 @@ __all__ = [
 
 APP = "wgbot"
 META_TABLE = "_meta"
-SCHEMA_VERSION: int = 2
+SCHEMA_VERSION: int = 3
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 # from-version -> function turning the whole raw data of that version into the next version's.
 # The engine sets _meta's schema number after each step; a migration need not touch _meta.
-MIGRATIONS: dict[int, Migration] = {1: schema1_to_2}  # 1 -> 2: groups keyed by config section, not stream
+MIGRATIONS: dict[int, Migration] = {
+    1: schema1_to_2,  # groups keyed by config section, not stream
+    2: schema2_to_3,  # commits go to a journal beside the file (older wgbots would not read it)
+}
 # What a caller checks in the data at open, before anything is written: raises ValueError to refuse it.
 Check = Callable[[Mapping[str, Mapping[str, Any]]], None]
 MAX_DEPTH = 64  # nesting levels inside a document (ours use about 10); deeper is refused, at put and at open
 
+FOLD_BYTES = 1 << 20  # the journal is folded into the snapshot past this size or the snapshot's
 _NEW_FILE_MODE = 0o600
+_log = logging.getLogger(__name__)
 _Tables = dict[str, dict[str, Any]]
 
 
@@ -155,11 +167,6 @@ def _atomic_write(path: Path, data: Mapping[str, Any], mode: int = _NEW_FILE_MOD
 # -------------------------------------------------------------------------------- TinyDB layer
 
 
-def _copy_tables(data: Mapping[str, Mapping[str, Any]]) -> _Tables:
-    """Fresh outer and table-level dicts; documents are shared (they are never mutated)."""
-    return {name: dict(table) for name, table in data.items()}
-
-
 def _clone(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _clone(v) for k, v in value.items()}
@@ -186,65 +193,22 @@ class _TinyDB(TinyDB):
     table_class = _KeyedTable
 
 
-class _MemoryBackedStorage(Storage):
-    """Write-through TinyDB storage with a pending state for transactions.
+class _CommittedStorage(Storage):
+    """TinyDB's view of the committed state: handed over without copying, never written through.
 
-    ``_committed`` (what the file holds) and ``_pending`` are never mutated in place, only replaced:
-    ``read`` hands TinyDB fresh outer and table dicts to mutate, and ``write`` takes ownership of the
-    dict TinyDB passes back (TinyDB 4.9 keeps no reference to it). So beginning a transaction, taking
-    a savepoint and rolling back are reference assignments.
+    TinyDB only reads through it (``Table.get``, iteration, ``TinyDB.tables``); the engine changes
+    the state itself at commit (see :meth:`Database.transaction`).
     """
 
-    def __init__(self, path: Path, data: _Tables, mode: int) -> None:
+    def __init__(self, data: _Tables) -> None:
         super().__init__()
-        self._path = path
-        self._mode = mode
-        self._committed: _Tables = data
-        self._pending: _Tables | None = None
-        self._dirty = False
+        self.data = data
 
     def read(self) -> _Tables:
-        return _copy_tables(self._pending if self._pending is not None else self._committed)
+        return self.data
 
     def write(self, data: _Tables) -> None:
-        if self._pending is not None:
-            self._pending = data
-            self._dirty = True
-        else:
-            self._persist(data)
-
-    def begin(self) -> None:
-        self._pending = self._committed
-        self._dirty = False
-
-    def savepoint(self) -> tuple[_Tables, bool]:
-        assert self._pending is not None
-        return self._pending, self._dirty
-
-    def restore(self, savepoint: tuple[_Tables, bool]) -> None:
-        self._pending, self._dirty = savepoint
-
-    def rollback(self) -> None:
-        self._pending = None
-        self._dirty = False
-
-    def commit(self) -> None:
-        pending, dirty = self._pending, self._dirty
-        self.rollback()
-        if pending is not None and dirty:
-            self._persist(pending)
-
-    def _persist(self, data: _Tables) -> None:
-        payload = _serialise(data)  # before the disk is touched
-        try:
-            _replace_file(self._path, payload, self._mode)
-        except OSError as exc:
-            raise WriteFailed(f"could not write {self._path}: {exc}; nothing was saved") from exc
-        self._committed = data  # the commit point is os.replace
-        try:
-            _fsync_dir(self._path.parent)
-        except OSError as exc:
-            raise StorageError(f"{self._path} was replaced, but syncing its folder failed: {exc}") from exc
+        raise StorageError("the database is written by the engine's transactions, not through TinyDB")
 
 
 # -------------------------------------------------------------------------------- opening
@@ -438,19 +402,76 @@ def _check_writable_folder(path: Path) -> None:
         os.unlink(probe)
 
 
-def _load_or_create(path: Path, check: Check | None) -> tuple[_Tables, int]:
-    """Read, check and migrate the file; nothing is written unless every check passed."""
+@dataclass
+class _Loaded:
+    tables: _Tables
+    mode: int
+    seq: int  # the last commit in the state (the snapshot's, or the journal's last replayed)
+    snapshot_bytes: int
+    journal: Journal
+
+
+def _journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def _replay(path: Path, tables: _Tables, entries: list[Entry], seq: int) -> int:
+    """Apply the journal's commits after ``seq`` to ``tables``; returns the last commit's number."""
+    for entry in entries:
+        if entry.seq <= seq:
+            continue  # already in the snapshot (a crash between a fold's two steps)
+        if entry.seq != seq + 1:
+            _unreadable(path, f"its journal jumps from commit {seq} to {entry.seq}: commits are missing")
+        for table, key, document in entry.ops:
+            if document is not None and _depth(document) > MAX_DEPTH:
+                _unreadable(path, f"its journal's document {table}/{key} nests deeper than {MAX_DEPTH}")
+        _apply(tables, entry.ops)
+        seq = entry.seq
+    return seq
+
+
+def _apply(tables: _Tables, ops: Iterable[Op]) -> None:
+    for table, key, document in ops:
+        if document is None:
+            rows = tables.get(table)
+            if rows is not None:
+                rows.pop(key, None)
+                if not rows:
+                    del tables[table]
+        else:
+            tables.setdefault(table, {})[key] = document
+
+
+def _load_or_create(path: Path, check: Check | None) -> _Loaded:
+    """Read, check and migrate the file, replay its journal; nothing is written unless every check passed."""
     found = _read_regular_file(path)
+    journal_path = _journal_path(path)
     if found is None:
-        data: _Tables = {META_TABLE: {"1": {"app": APP, "schema": SCHEMA_VERSION}}}
-        _atomic_write(path, data, _NEW_FILE_MODE)
-        return data, _NEW_FILE_MODE
+        if journal_path.exists() and journal_path.stat().st_size:
+            _unreadable(journal_path, f"it is a journal without its data file {path.name}")
+        data: _Tables = {META_TABLE: {"1": {"app": APP, "schema": SCHEMA_VERSION, "seq": 0}}}
+        payload = _serialise(data)
+        _replace_file(path, payload, _NEW_FILE_MODE)
+        journal, _ = Journal.open(journal_path)
+        _fsync_dir(path.parent)
+        return _Loaded(data, _NEW_FILE_MODE, 0, len(payload), journal)
     raw, status = found
     mode = stat.S_IMODE(status.st_mode)
     data_in, schema = _parse(path, raw)
     tables = _check_layout(path, data_in)
     if schema < SCHEMA_VERSION:
         tables = _migrated(path, data_in, schema)
+    seq = tables[META_TABLE]["1"].get("seq", 0)
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        _unreadable(path, f"its commit number {seq!r} is not a whole number")
+    journal_raw = _read_regular_file(journal_path)
+    if journal_raw is not None and journal_raw[0] and schema < 3:
+        _unreadable(journal_path, f"a journal beside a schema-{schema} file, which has none")
+    try:
+        entries, _ = read_entries(journal_raw[0] if journal_raw else b"")
+    except JournalDamaged as exc:
+        _unreadable(journal_path, str(exc))
+    seq = _replay(journal_path, tables, entries, seq)
     if check is not None:
         try:
             check(tables)
@@ -459,12 +480,17 @@ def _load_or_create(path: Path, check: Check | None) -> tuple[_Tables, int]:
                 f" (as migrated from schema {schema} to {SCHEMA_VERSION})" if schema < SCHEMA_VERSION else ""
             )
             _unreadable(path, f"{exc}{note}")
+    size = len(raw)
     if schema < SCHEMA_VERSION:
         backup = path.with_name(f"{path.name}.schema{schema}.bak")
         _replace_file(backup, raw, mode)
-        _replace_file(path, _serialise(tables), mode)
+        tables[META_TABLE] = {"1": {"app": APP, "schema": SCHEMA_VERSION, "seq": seq}}
+        payload = _serialise(tables)
+        _replace_file(path, payload, mode)
         _fsync_dir(path.parent)
-    return tables, mode
+        size = len(payload)
+    journal, _ = Journal.open(journal_path)  # cuts a torn last line, now that the data is known good
+    return _Loaded(tables, mode, seq, size, journal)
 
 
 def _json_text(text: str) -> str:
@@ -513,14 +539,20 @@ _open_paths_lock = threading.Lock()
 class Database:
     """One open wgbot database file; use :meth:`open`."""
 
-    def __init__(self, path: Path, lock_fd: int, registry_key: str, data: _Tables, mode: int) -> None:
+    def __init__(self, path: Path, lock_fd: int, registry_key: str, loaded: _Loaded) -> None:
         self._path = path
         self._lock_fd = lock_fd
         self._registry_key = registry_key
-        self._storage = _MemoryBackedStorage(path, data, mode)
+        self._mode = loaded.mode
+        self._seq = loaded.seq
+        self._snapshot_bytes = loaded.snapshot_bytes
+        self._journal = loaded.journal
+        self._fold_after = max(FOLD_BYTES, self._snapshot_bytes)
+        self._storage = _CommittedStorage(loaded.tables)
         self._db = _TinyDB(storage=lambda: self._storage)
         self._lock = threading.RLock()
         self._txn: Transaction | None = None
+        self._overlay: dict[str, dict[str, dict[str, Any] | None]] = {}
         self._closed = False
 
     @classmethod
@@ -529,8 +561,9 @@ class Database:
 
         Refused with a message naming the file and the problem, the file left as it was: a folder
         that can't be written, anything but one regular file (a FIFO, a second hard link), a file
-        that is not a wgbot database of this or an older schema, and data that ``check`` refuses
-        (it gets the tables, after any migration, and raises ValueError).
+        that is not a wgbot database of this or an older schema, a damaged journal, and data that
+        ``check`` refuses (it gets the tables, after any migration and the journal, and raises
+        ValueError).
         """
         path = Path(os.path.realpath(path))  # os.replace on a symlink would replace the link, not its target
         if not path.parent.is_dir():
@@ -547,10 +580,10 @@ class Database:
         try:
             _remove_temp_files(path)
             try:
-                data, mode = _load_or_create(path, check)
+                loaded = _load_or_create(path, check)
             except OSError as exc:
                 raise StorageError(f"cannot open {path}: {exc}") from exc
-            return cls(path, lock_fd, registry_key, data, mode)
+            return cls(path, lock_fd, registry_key, loaded)
         except BaseException:
             _release(lock_fd, registry_key)
             raise
@@ -561,14 +594,20 @@ class Database:
         return self._path
 
     def close(self) -> None:
-        """Release the lock; idempotent. Not allowed inside a transaction."""
+        """Fold the journal into the data file and release the lock; idempotent. Not inside a transaction."""
         with self._lock:
             if self._closed:
                 return
             if self._txn is not None:
                 raise StorageError("cannot close the database inside a transaction")
+            if self._journal.size:
+                self._fold()  # a closed database is one self-contained file (if the disk allows)
             self._closed = True
             self._db.close()
+            self._journal.close()
+            if not self._journal.size:
+                with suppress(OSError):
+                    self._journal.path.unlink()  # empty: everything is in the data file
             _release(self._lock_fd, self._registry_key)
 
     def __enter__(self) -> Database:
@@ -584,33 +623,35 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """All-or-nothing: one atomic file write on normal exit, nothing on an exception.
+        """All-or-nothing: one journal append on normal exit, nothing on an exception.
 
         Holds the database lock throughout. A nested ``transaction()`` joins the outer one (same
         Transaction, no write of its own); if it raises, its own changes are undone before the
-        exception reaches the outer block.
+        exception reaches the outer block. Raises WriteFailed when the commit can't be written.
         """
         with self._lock:
             self._check_open()
             outer = self._txn
             if outer is not None:
-                savepoint = self._storage.savepoint()
+                savepoint = {table: dict(rows) for table, rows in self._overlay.items()}
                 try:
                     yield outer
                 except BaseException:
-                    self._storage.restore(savepoint)
+                    self._overlay = savepoint
                     raise
                 return
             txn = Transaction(self)
-            self._storage.begin()
+            self._overlay = {}
             self._txn = txn
             try:
                 yield txn
             except BaseException:
-                self._storage.rollback()
+                self._overlay = {}
                 raise
             else:
-                self._storage.commit()
+                ops, self._overlay = self._ops(), {}
+                if ops:
+                    self._commit(ops)
             finally:
                 txn._active = False
                 self._txn = None
@@ -621,11 +662,11 @@ class Database:
             self._check_open()
             return self._get(table, key)
 
-    def all(self, table: str) -> dict[str, dict[str, Any]]:
-        """Copies of all documents of ``table`` by key (empty if the table does not exist)."""
+    def all(self, table: str, prefix: str = "") -> dict[str, dict[str, Any]]:
+        """Copies of the documents of ``table`` (those whose key starts with ``prefix``), by key."""
         with self._lock:
             self._check_open()
-            return self._all(table)
+            return self._all(table, prefix)
 
     def tables(self) -> list[str]:
         """Sorted names of the tables that hold documents."""
@@ -640,32 +681,85 @@ class Database:
             raise StorageError(f"{self._path} is closed")
 
     def _table(self, table: str) -> Any:  # a _KeyedTable; Any because its doc ids are str (see there)
-        return self._db.table(_check_table(table))
+        return self._db.table(table)
 
     def _get(self, table: str, key: str) -> dict[str, Any] | None:
-        key = _check_key(key)
-        document = self._table(table).get(doc_id=key)
-        return None if document is None else _clone_doc(document)
+        table, key = _check_table(table), _check_key(key)
+        pending = self._overlay.get(table, {})
+        if key in pending:
+            document = pending[key]
+            return None if document is None else _clone_doc(document)
+        found = self._table(table).get(doc_id=key)
+        return None if found is None else _clone_doc(found)
 
-    def _all(self, table: str) -> dict[str, dict[str, Any]]:
-        return {str(doc.doc_id): _clone_doc(doc) for doc in self._table(table)}
+    def _all(self, table: str, prefix: str = "") -> dict[str, dict[str, Any]]:
+        table = _check_table(table)
+        rows = {
+            str(doc.doc_id): doc for doc in self._table(table) if not prefix or doc.doc_id.startswith(prefix)
+        }
+        for key, document in self._overlay.get(table, {}).items():
+            if key.startswith(prefix):
+                if document is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = document
+        return {key: _clone_doc(document) for key, document in sorted(rows.items())}
 
     def _put(self, table: str, key: str, document: Mapping[str, Any]) -> None:
-        key = _check_key(key)
-        tinytable = self._table(table)
-        clean = _normalise(table, key, document)
-        tinytable.remove(doc_ids=[key])
-        tinytable.insert(Document(clean, doc_id=cast(Any, key)))
+        table, key = _check_table(table), _check_key(key)
+        self._overlay.setdefault(table, {})[key] = _normalise(table, key, document)
 
     def _delete(self, table: str, key: str) -> None:
-        key = _check_key(key)
-        table = _check_table(table)
-        tinytable = self._table(table)
-        if not tinytable.contains(doc_id=key):
+        table, key = _check_table(table), _check_key(key)
+        self._overlay.setdefault(table, {})[key] = None
+
+    def _ops(self) -> list[Op]:
+        """The transaction's changes to the committed state (puts of what is already there dropped)."""
+        committed = self._storage.data
+        ops: list[Op] = []
+        for table, rows in self._overlay.items():
+            stored = committed.get(table, {})
+            for key, document in rows.items():
+                if document is None:
+                    if key in stored:
+                        ops.append((table, key, None))
+                elif stored.get(key) != document:
+                    ops.append((table, key, document))
+        return ops
+
+    def _commit(self, ops: list[Op]) -> None:
+        try:
+            self._journal.append(Entry(self._seq + 1, tuple(ops)))
+        except OSError as exc:
+            raise WriteFailed(f"could not write {self._journal.path}: {exc}; nothing was saved") from exc
+        self._seq += 1  # the commit point: the journal line is on disk
+        _apply(self._storage.data, ops)
+        if self._journal.size >= self._fold_after:
+            self._fold()
+
+    def _fold(self) -> None:
+        """Write the whole state as a new snapshot and start an empty journal (failures only logged:
+        every commit is in the journal already, so nothing is lost; folding is tried again later)."""
+        data = self._storage.data
+        data[META_TABLE] = {"1": {**data[META_TABLE]["1"], "seq": self._seq}}
+        journal_path = self._journal.path
+        try:
+            payload = _serialise(data)
+            _replace_file(self._path, payload, self._mode)
+            fresh = journal_path.with_name(journal_path.name + ".new")
+            fresh.unlink(missing_ok=True)
+            journal, _ = Journal.open(fresh)
+            os.replace(fresh, journal_path)
+            _fsync_dir(self._path.parent)
+        except OSError as exc:
+            self._fold_after = self._journal.size + FOLD_BYTES
+            _log.warning("could not fold the journal into %s yet (%s); every change is kept", self._path, exc)
             return
-        tinytable.remove(doc_ids=[key])
-        if len(tinytable) == 0:
-            self._db.drop_table(table)
+        journal.path = journal_path
+        self._journal.close()
+        self._journal = journal
+        self._snapshot_bytes = len(payload)
+        self._fold_after = max(FOLD_BYTES, self._snapshot_bytes)
 
 
 def _release(lock_fd: int, registry_key: str) -> None:
@@ -693,10 +787,10 @@ class Transaction:
         with self._locked() as db:
             return db._get(table, key)
 
-    def all(self, table: str) -> dict[str, dict[str, Any]]:
-        """Copies of all documents of ``table`` as this transaction sees them."""
+    def all(self, table: str, prefix: str = "") -> dict[str, dict[str, Any]]:
+        """Copies of the documents of ``table`` (keys starting with ``prefix``), as this transaction sees."""
         with self._locked() as db:
-            return db._all(table)
+            return db._all(table, prefix)
 
     def put(self, table: str, key: str, document: Mapping[str, Any]) -> None:
         """Insert or replace the document at ``key`` (raises TypeError/ValueError if not JSON-able)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FIRST_GROUP", "schema1_to_2"]
+__all__ = ["FIRST_GROUP", "schema1_to_2", "schema2_to_3"]
 
 # Schema 1 had one `[wgbot]` section per bot config, so its data belongs to the group keyed `wgbot`.
 FIRST_GROUP = "wgbot"
@@ -105,3 +105,12 @@ def _set(data: dict[str, Any], table: str, documents: dict[str, Any]) -> None:
         data[table] = documents
     else:
         data.pop(table, None)
+
+
+def schema2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    """Nothing in the data changes: from schema 3 on, commits go to a journal beside the data file.
+
+    The step exists so that an older wgbot, which would ignore the journal and lose what it holds,
+    refuses a schema-3 file instead (it was written by a newer wgbot).
+    """
+    return data

@@ -179,7 +179,8 @@ class Store:
             doc = txn.get("groups", key)
             if doc is None:
                 return Group(key)
-            records = [r for k, r in txn.all("records").items() if _record_group(k) == key]
+            rows = txn.all("records", prefix=f"{key}/")
+            records = [r for k, r in rows.items() if _record_group(k) == key]
             group = self._groups[key] = codec.decode_group(doc, records)
             return group
 
@@ -308,7 +309,8 @@ class Store:
 
     def reminders(self, group: str) -> dict[Key, Posted]:
         """The group's stored reminders, whatever their state, by (slot, offset)."""
-        found = (codec.decode_reminder(doc) for doc in self._db.all("reminders").values())
+        rows = self._db.all("reminders", prefix=f"{group}/").values()
+        found = (codec.decode_reminder(doc) for doc in rows)
         return {posted.key: posted for key, posted in found if key == group}
 
     def reminder_sending(self, group: str, posted: Posted, superseded: Iterable[Key] = ()) -> None:

@@ -8,31 +8,31 @@ from collections.abc import Iterator
 import pytest
 
 from bot.adapters import scheduler as scheduler_module
-from storage import engine
 from storage.engine import WriteFailed
+from storage.journal import Entry, Journal
 from tests.adapters.test_scheduler import DAY, START, MakeEnv, make_env  # noqa: F401 - fixture
 
-_real_replace_file = engine._replace_file
+_real_append = Journal.append
 
 
 class FailingDisk:
-    """Every file replacement fails with ENOSPC while `full` (the data file's writes, as on a full disk)."""
+    """Every commit's write fails with ENOSPC while `full` (the data file's writes, as on a full disk)."""
 
     def __init__(self) -> None:
         self.full = False
         self.refused = 0
 
-    def replace_file(self, path: object, payload: bytes, mode: int) -> None:
+    def append(self, journal: Journal, entry: Entry) -> None:
         if self.full:
             self.refused += 1
             raise OSError(errno.ENOSPC, "No space left on device")
-        _real_replace_file(path, payload, mode)  # type: ignore[arg-type]
+        _real_append(journal, entry)
 
 
 @pytest.fixture
 def disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FailingDisk]:
     failing = FailingDisk()
-    monkeypatch.setattr(engine, "_replace_file", failing.replace_file)
+    monkeypatch.setattr(Journal, "append", lambda journal, entry: failing.append(journal, entry))
     yield failing
 
 

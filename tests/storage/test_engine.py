@@ -26,7 +26,8 @@ from storage.engine import (
     StorageError,
     UnreadableDatabase,
 )
-from storage.migrations import schema1_to_2
+from storage.journal import read_entries
+from storage.migrations import schema1_to_2, schema2_to_3
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -39,8 +40,29 @@ def helper_env() -> dict[str, str]:
     return env
 
 
-def snapshot(path: Path) -> tuple[bytes, int]:
-    return path.read_bytes(), path.stat().st_mtime_ns
+def snapshot(path: Path) -> tuple[bytes, int, bytes]:
+    """The files as they are: the data file (bytes, mtime) and its journal."""
+    journal = path.with_name(path.name + ".journal")
+    return path.read_bytes(), path.stat().st_mtime_ns, journal.read_bytes() if journal.exists() else b""
+
+
+def on_disk(path: Path) -> dict[str, Any]:
+    """What the files on disk hold: the data file with the journal's later commits replayed over it
+    (the commit number left out of `_meta`, so the contents compare whatever was folded when)."""
+    data = json.loads(path.read_bytes())
+    meta = data["_meta"]["1"]
+    journal = path.with_name(path.name + ".journal")
+    entries, _ = read_entries(journal.read_bytes() if journal.exists() else b"")
+    for entry in entries:
+        if entry.seq > meta.get("seq", 0):
+            for table, key, document in entry.ops:
+                rows = data.setdefault(table, {})
+                if document is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = document
+    data["_meta"] = {"1": {k: v for k, v in meta.items() if k != "seq"}}
+    return {table: rows for table, rows in data.items() if rows}
 
 
 def temp_files(path: Path) -> list[Path]:
@@ -69,9 +91,9 @@ def fill(db: Database) -> None:
 # -------------------------------------------------------------------------------- basics
 
 
-def test_schema_is_2_with_the_group_key_migration() -> None:
-    assert SCHEMA_VERSION == 2
-    assert {1: schema1_to_2} == MIGRATIONS
+def test_schema_is_3_with_the_group_key_and_journal_migrations() -> None:
+    assert SCHEMA_VERSION == 3
+    assert {1: schema1_to_2, 2: schema2_to_3} == MIGRATIONS
 
 
 def test_new_file_has_only_the_marker(path: Path) -> None:
@@ -79,7 +101,7 @@ def test_new_file_has_only_the_marker(path: Path) -> None:
         assert db.tables() == []
         assert db.get("people", "ann") is None
         assert db.all("people") == {}
-    assert json.loads(path.read_bytes()) == META
+    assert on_disk(path) == META
     assert path.stat().st_mode & 0o777 == 0o600
 
 
@@ -96,7 +118,7 @@ def test_round_trip_and_reopen(path: Path) -> None:
         assert db.get("people", "ann") == {"name": "Ann", "tags": ["chair"], "age": 41}
         assert db.get("items", "1") == {"text": "write minutes", "done": False, "owner": None}
         assert db.tables() == ["items", "people"]
-    assert json.loads(path.read_bytes()) == {
+    assert on_disk(path) == {
         **META,
         "people": {"ann": {"name": "Ann", "tags": ["chair"], "age": 41}, "bob": {"name": "Bob", "tags": []}},
         "items": {"1": {"text": "write minutes", "done": False, "owner": None}},
@@ -112,7 +134,7 @@ def test_put_replaces_and_delete_drops_empty_tables(db: Database, path: Path) ->
         txn.delete("no-such-table", "x")
     assert db.get("people", "ann") == {"name": "Ann B."}
     assert db.tables() == ["people"]
-    assert "items" not in json.loads(path.read_bytes())
+    assert "items" not in on_disk(path)
 
 
 def test_documents_are_normalised_as_a_reload_would(db: Database, path: Path) -> None:
@@ -223,10 +245,10 @@ def test_failed_commit_leaves_file_and_memory_as_before(
     fill(db)
     before = snapshot(path)
 
-    def broken_replace(src: Any, dst: Any) -> None:
+    def broken_write(fd: int, data: bytes, offset: int) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", broken_replace)
+    monkeypatch.setattr(os, "pwrite", broken_write)
     with pytest.raises(StorageError, match="No space left"), db.transaction() as txn:
         txn.put("people", "cy", {"name": "Cy"})
     monkeypatch.undo()
@@ -257,7 +279,7 @@ def test_nested_transaction_joins_the_outer_one(db: Database, path: Path) -> Non
         assert outer.get("t", "a") == {"v": 1}
         assert snapshot(path) == before
     assert db.all("t") == {"a": {"v": 1}, "b": {"v": 2}}
-    assert json.loads(path.read_bytes())["t"] == {"a": {"v": 1}, "b": {"v": 2}}
+    assert on_disk(path)["t"] == {"a": {"v": 1}, "b": {"v": 2}}
 
 
 def test_exception_through_nested_blocks_writes_nothing(db: Database, path: Path) -> None:
@@ -322,20 +344,17 @@ def test_returned_documents_are_copies(db: Database) -> None:
     assert db.all("people") == {"ann": {"name": "Ann", "tags": ["chair"], "deep": {"list": [{"x": 1}]}}}
 
 
-def test_storage_read_returns_a_copy_tinydb_may_mutate(db: Database) -> None:
-    """White box: TinyDB's Table mutates the dict that Storage.read() returns before it calls write()."""
+def test_tinydb_reads_the_state_but_never_writes_through(db: Database) -> None:
+    """White box: TinyDB's own write path rewrites a whole table per insert, so it is never used."""
     fill(db)
     storage = db._storage
-    for in_transaction in (False, True):
-        if in_transaction:
-            storage.begin()
-        before = json.dumps(storage.read())
-        handed_out = storage.read()
-        handed_out["people"]["zed"] = {"name": "Zed"}
-        handed_out["new"] = {}
-        del handed_out["items"]
-        assert json.dumps(storage.read()) == before
-    storage.rollback()
+    assert storage.read() is storage.read()  # no copy per read: a get costs what one document costs
+    with pytest.raises(StorageError, match="not through TinyDB"):
+        storage.write({})
+    with db.transaction() as txn:
+        txn.put("people", "zed", {"name": "Zed"})
+        assert "zed" not in storage.read()["people"]  # pending changes stay out of the committed state
+    assert storage.read()["people"]["zed"] == {"name": "Zed"}
 
 
 # -------------------------------------------------------------------------------- open: cleanup
@@ -460,9 +479,9 @@ def test_old_schema_is_migrated_in_order(path: Path, monkeypatch: pytest.MonkeyP
         assert calls == [1, 2]
         assert db.tables() == ["members"]
         assert db.get("members", "ann") == {"display": "Ann"}
-    on_disk = json.loads(path.read_bytes())
-    assert on_disk["_meta"] == {"1": {"app": "wgbot", "schema": 3}}
-    assert on_disk["members"] == {"ann": {"display": "Ann"}, "bob": {"display": "Bob"}}
+    stored = on_disk(path)
+    assert stored["_meta"] == {"1": {"app": "wgbot", "schema": 3}}
+    assert stored["members"] == {"ann": {"display": "Ann"}, "bob": {"display": "Bob"}}
     assert (path.parent / f"{path.name}.schema1.bak").read_bytes() == raw
     assert temp_files(path) == []
     with Database.open(path) as db:  # already current: no second migration
@@ -494,7 +513,7 @@ def test_missing_or_failing_migration_leaves_file_untouched(
 def test_new_file_gets_the_current_schema(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "SCHEMA_VERSION", 4)
     Database.open(path).close()
-    assert json.loads(path.read_bytes())["_meta"]["1"]["schema"] == 4
+    assert on_disk(path)["_meta"]["1"]["schema"] == 4
 
 
 # -------------------------------------------------------------------------------- threads
@@ -541,9 +560,9 @@ def test_eight_threads_two_hundred_transactions_each(db: Database, path: Path) -
     expected = {f"{t}-{i}": {"t": t, "i": i} for t in range(threads) for i in range(per_thread)}
     assert db.get("meta", "counter") == {"n": threads * per_thread}
     assert db.all("docs") == expected
-    on_disk = json.loads(path.read_bytes())
-    assert on_disk["docs"] == expected
-    assert on_disk["meta"]["counter"] == {"n": threads * per_thread}
+    stored = on_disk(path)
+    assert stored["docs"] == expected
+    assert stored["meta"]["counter"] == {"n": threads * per_thread}
     assert temp_files(path) == []
 
 

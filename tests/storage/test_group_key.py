@@ -16,7 +16,7 @@ from bot.config import load_config
 from bot.model import Person
 from bot.reminders import Posted
 from storage import codec
-from storage.engine import UnreadableDatabase
+from storage.engine import SCHEMA_VERSION, UnreadableDatabase
 from storage.migrations import schema1_to_2
 from storage.store import Store
 
@@ -116,7 +116,7 @@ def test_issue7_a_schema1_file_migrates_with_the_same_records_and_reminders(tmp_
         store.close()
     assert (path.parent / "wgbot.json.schema1.bak").read_bytes() == raw
     on_disk = json.loads(path.read_bytes())
-    assert on_disk["_meta"]["1"]["schema"] == 2
+    assert on_disk["_meta"]["1"]["schema"] == SCHEMA_VERSION
     assert sorted(on_disk["records"]) == [
         "wgbot/action/1",
         "wgbot/action/2",
@@ -174,9 +174,8 @@ def test_issue7_a_damaged_schema1_record_is_refused_before_migrating(tmp_path: P
     before = path.read_bytes()
     with pytest.raises(UnreadableDatabase) as info:
         Store.open(path)
-    assert "document records/wgbot/agenda/2: field 'text' is missing (as migrated from schema 1 to 2)" in str(
-        info.value
-    )
+    missing = "document records/wgbot/agenda/2: field 'text' is missing"
+    assert f"{missing} (as migrated from schema 1 to {SCHEMA_VERSION})" in str(info.value)
     assert path.read_bytes() == before
     assert not (path.parent / "wgbot.json.schema1.bak").exists()
 
