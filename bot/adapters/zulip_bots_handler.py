@@ -22,10 +22,11 @@ from typing import Any, ClassVar
 from bot import __version__
 from bot.adapters.clock import SystemClock
 from bot.adapters.scheduler import Scheduler
-from bot.adapters.zulip import Directory, ZulipRunner, check_startup
-from bot.adapters.zulip_api import ZulipApi
+from bot.adapters.zulip import Directory, StartupError, ZulipRunner, check_startup
+from bot.adapters.zulip_api import ApiError, ZulipApi
 from bot.app import WgBot
-from bot.config import load_config
+from bot.config import ConfigError, load_config
+from storage.engine import StorageError
 from storage.store import Store
 
 __all__ = ["WgBotHandler", "__version__", "handler_class"]
@@ -47,6 +48,12 @@ class WgBotHandler:
         return "Runs a working group's meetings from chat. Say `@wgbot help` in the group's stream."
 
     def initialize(self, bot_handler: Any) -> None:
+        try:
+            self._start(bot_handler)
+        except (ConfigError, StorageError, StartupError, ApiError) as error:  # as `wgbot run` says them
+            raise SystemExit(f"wgbot: {error}") from None
+
+    def _start(self, bot_handler: Any) -> None:
         config_file = getattr(bot_handler, "bot_config_file", None)
         config = load_config(Path(config_file) if config_file else None)
         self.store = Store.open(config.database)
