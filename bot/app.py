@@ -13,9 +13,10 @@ from bot.model import Person
 from bot.ports import Clock
 from bot.render import render
 from bot.replies import Ack, MeetingInfo, Problem
+from storage.engine import StorageError
 from storage.store import Store
 
-__all__ = ["Handled", "Incoming", "WgBot"]
+__all__ = ["Handled", "Incoming", "WgBot", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,11 @@ class WgBot:
             "record": list(handled.record) if handled.record else None,
             "sent": False,
         }
+
+
+def open_store(config: Config) -> Store:
+    """The data file the config names; a refusal names the config key as well as the file."""
+    try:
+        return Store.open(config.database)
+    except StorageError as error:
+        raise type(error)(f"[wgbot] database = {config.database}: {error}") from None

@@ -57,10 +57,10 @@ def main(argv: list[str] | None = None) -> int:
 def _shell(config_path: Path | None, user: str | None) -> int:
     from bot.adapters.clock import SystemClock
     from bot.adapters.terminal import ShellOutput, run_shell, shell_bot, shell_scheduler
-    from storage.store import Store
+    from bot.app import open_store
 
     config = load_config(config_path)
-    store = Store.open(config.database)
+    store = open_store(config)
     user = user or getpass.getuser()
     output = ShellOutput()  # sys.stdout as it is when printing (prompt_toolkit patches it)
     bot = shell_bot(config, store, SystemClock(), chair=user)
@@ -83,12 +83,11 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
     from bot.adapters.scheduler import Scheduler
     from bot.adapters.zulip import Directory, ZulipRunner, check_startup
     from bot.adapters.zulip_api import ZulipApi, connect
-    from bot.app import WgBot
-    from storage.store import Store
+    from bot.app import WgBot, open_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(bot_config)
-    store = Store.open(config.database)  # first: a second copy on the same data stops here
+    store = open_store(config)  # first: a second copy on the same data stops here
     try:
         api = ZulipApi(connect(zuliprc), claimed=store.claimed_messages)
         me, stream = check_startup(api, config.group)

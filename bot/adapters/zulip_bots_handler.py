@@ -24,10 +24,9 @@ from bot.adapters.clock import SystemClock
 from bot.adapters.scheduler import Scheduler
 from bot.adapters.zulip import Directory, StartupError, ZulipRunner, check_startup
 from bot.adapters.zulip_api import ApiError, ZulipApi
-from bot.app import WgBot
+from bot.app import WgBot, open_store
 from bot.config import ConfigError, load_config
 from storage.engine import StorageError
-from storage.store import Store
 
 __all__ = ["WgBotHandler", "__version__", "handler_class"]
 
@@ -56,7 +55,7 @@ class WgBotHandler:
     def _start(self, bot_handler: Any) -> None:
         config_file = getattr(bot_handler, "bot_config_file", None)
         config = load_config(Path(config_file) if config_file else None)
-        self.store = Store.open(config.database)
+        self.store = open_store(config)
         framework_client = bot_handler._client  # for its credentials only: our sends skip its rate limiter
         self.api = ZulipApi(connect_like(framework_client), claimed=self.store.claimed_messages)
         me, stream = check_startup(self.api, config.group)

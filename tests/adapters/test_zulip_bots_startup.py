@@ -31,6 +31,6 @@ def test_issue7_zulip_run_bot_says_why_it_cant_open_the_data_file(org: Org) -> N
         timeout=60,
     )
     assert done.returncode != 0
-    assert f"wgbot: cannot open {data}" in done.stderr
+    assert f"wgbot: [wgbot] database = {data}: cannot open {data}" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert data.read_bytes() == before  # left as found
