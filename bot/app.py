@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot import commands, grammar
+from bot import commands, grammar, minutes
 from bot.config import Config, GroupConfig
 from bot.model import Person
 from bot.ports import Clock
 from bot.render import render
-from bot.replies import Ack, MeetingInfo, Problem
+from bot.replies import Ack, MeetingInfo, NotesView, Problem, Reacted, Reply
 from storage.engine import StorageError
 from storage.store import Store
 
@@ -31,14 +31,23 @@ class Incoming:
     sender: Person
     message_id: int | str | None = None
     reply_to: Mapping[str, Any] | None = None
+    topic: str | None = None  # the stream topic it was written in (None: a private message, the shell)
 
 
 @dataclass(frozen=True)
 class Handled:
-    """The reply to send, and the record it is about when it is about exactly one (for reactions)."""
+    """The reply to send, and the record it is about when it is about exactly one (for reactions).
+
+    `react`: the command is acknowledged with this emoji reaction on it instead of `reply` (which a
+    terminal shows). `reply_to`: where the reply goes when not where the command came from (notes go
+    to the meeting's topic); `sections`: split a long reply between sections (notes), not just lines.
+    """
 
     reply: str
     record: tuple[str, int] | None = None
+    react: str | None = None
+    reply_to: Mapping[str, Any] | None = None
+    sections: bool = False
 
 
 class WgBot:
@@ -80,8 +89,10 @@ class WgBot:
             else:
                 problem = Problem(error.message, grammar.usage(spec), spec.example, error.suggestion)
             handled = Handled(render(problem))
+            if message.topic is not None:
+                self.saw(message.sender, message.topic)
             if message.message_id is not None:
-                self.store.mark_handled(message.message_id, self._effect(message, handled))
+                self.store.mark_handled(message.message_id, self._effect(message.reply_to, handled))
             return handled
         with self.lock:
             config = self.group_config
@@ -92,25 +103,75 @@ class WgBot:
                 is_chair=self._is_chair(message.sender, config),
                 people=self._people,
                 schedule=config.schedule,
+                topic=message.topic,
+                topic_template=config.topic,
+                duration=config.duration,
             )
             before = self.store.load(config.key)
-            outcome = commands.apply(before, command, context)
-            about = outcome.reply.record if isinstance(outcome.reply, Ack) else None
-            handled = Handled(render(outcome.reply), (about.kind, about.id) if about else None)
-            effect = self._effect(message, handled) if message.message_id is not None else None
+            present = minutes.attend(before, message.sender, message.topic)  # writing in its topic counts
+            outcome = commands.apply(present, command, context)
+            handled = self._handled(outcome.reply, message.reply_to)
+            effect = self._effect(message.reply_to, handled) if message.message_id is not None else None
             self.store.save(before, outcome.group, message_id=message.message_id, effect=effect)
         if outcome.group != before:
             for listener in self.listeners:
                 listener()
         return handled
 
+    def _handled(self, reply: Reply, reply_to: Mapping[str, Any] | None) -> Handled:
+        about = reply.record if isinstance(reply, Ack) else None
+        record = (about.kind, about.id) if about else None
+        if isinstance(reply, Reacted):
+            return Handled(render(reply), react=reply.emoji)
+        if isinstance(reply, NotesView):  # posted in the meeting's topic, wherever `meeting end` came from
+            after = (reply_to or {}).get("after", self.store.last_handled() or 0)
+            where = {
+                "type": "stream",
+                "stream": self.group_config.stream,
+                "topic": reply.topic,
+                "after": after,
+            }
+            return Handled(render(reply), reply_to=where, sections=True)
+        return Handled(render(reply), record)
+
+    def saw(self, sender: Person, topic: str) -> None:
+        """A message in the group's stream that is not a command: its sender is at the meeting held there."""
+        with self.lock:
+            before = self.store.load(self.group_config.key)
+            after = minutes.attend(before, sender, topic)
+            if after != before:
+                self.store.save(before, after)
+
+    def close_due(self) -> str | None:
+        """Close the open meeting if nobody ended it in time, its notes saved as a reply to post.
+
+        The close and its notes are saved together under a key of their own (returned), and
+        delivered like any reply: once, looked for before sending again after a crash.
+        """
+        with self.lock:
+            config = self.group_config
+            before = self.store.load(config.key)
+            outcome = minutes.auto_close(before, self.clock.now(), config.duration, self.info())
+            if outcome is None:
+                return None
+            assert isinstance(outcome.reply, NotesView)
+            closed = outcome.group.meetings[outcome.reply.notes.number]
+            key = f"close-{config.key}-{closed.number}-{len(closed.history)}"  # a reopened one closes anew
+            effect = self._effect(None, self._handled(outcome.reply, None))
+            self.store.save(before, outcome.group, message_id=key, effect=effect)
+        for listener in self.listeners:
+            listener()
+        return key
+
     @staticmethod
-    def _effect(message: Incoming, handled: Handled) -> dict[str, Any]:
+    def _effect(reply_to: Mapping[str, Any] | None, handled: Handled) -> dict[str, Any]:
         return {
             "reply": handled.reply,
-            "reply_to": dict(message.reply_to or {}),
+            "reply_to": dict(handled.reply_to or reply_to or {}),
             "record": list(handled.record) if handled.record else None,
             "sent": False,
+            **({"react": handled.react} if handled.react else {}),
+            **({"sections": True} if handled.sections else {}),
         }
 
 

@@ -41,6 +41,9 @@ class Context:
     is_chair: bool = False
     people: Callable[[str, str | None], Person | None] = _nobody  # a mention (name, id) -> the person
     schedule: sched.Schedule | None = None
+    topic: str | None = None  # the topic the command was written in; None for a private message
+    topic_template: str = "meetings"  # the `topic` key: where a meeting opened by private message is held
+    duration: timedelta = timedelta(hours=1)  # the `duration` key: how long a meeting lasts
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,11 @@ class Refusal(Exception):
 
 def apply(group: Group, command: g.Command, ctx: Context) -> Outcome:
     """Carry out one command; a refusal leaves the group as it was."""
+    from bot import minutes  # meeting mode, built on the helpers here; it comes first where it has a say
+
     try:
-        return _HANDLERS[type(command)](group, command, ctx)
+        handler = minutes.HANDLERS.get(type(command)) or _HANDLERS[type(command)]
+        return handler(group, command, ctx)
     except Refusal as refusal:
         spec = next((s for s in g.COMMANDS if s.name == refusal.spec_name), None)
         return Outcome(group, Problem(refusal.message, g.usage(spec) if spec else None))

@@ -35,6 +35,7 @@ DEFAULTS: Mapping[str, str] = {
     "reminders": "1d, 1h",
     "call_link": "",
     "first_number": "1",
+    "duration": "1h",
 }
 
 T = TypeVar("T")
@@ -57,6 +58,7 @@ class GroupConfig:
     call_link: str
     reminders: tuple[timedelta, ...]
     schedule: schedule.Schedule | None  # None until `first_meeting` is set
+    duration: timedelta = timedelta(hours=1)  # how long a meeting lasts; it is closed 30 minutes after
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,15 @@ def _database(base: Path) -> Callable[[str], Path]:
     return parse
 
 
+def _duration(raw: str) -> timedelta:
+    durations = schedule.parse_durations(raw)
+    if len(durations) != 1 or "," in raw:
+        raise ValueError("expected one duration like 1h or 1h30m")
+    if durations[0] > timedelta(hours=24):
+        raise ValueError("expected at most 24h")
+    return durations[0]
+
+
 def parse_config(values: Mapping[str, str], base: Path) -> Config:
     """Check the `[wgbot]` values (missing keys take DEFAULTS); relative paths are taken from `base`."""
     unknown = sorted(set(values) - set(DEFAULTS))
@@ -195,6 +206,7 @@ def parse_config(values: Mapping[str, str], base: Path) -> Config:
         call_link=_check("call_link", merged["call_link"], _link),
         reminders=reminders,
         schedule=plan,
+        duration=_check("duration", merged["duration"], _duration),
     )
     return Config(database=database, groups=(group,))
 

@@ -171,6 +171,58 @@ class MeetingUnskip:
 
 
 @dataclass(frozen=True)
+class MeetingStart:
+    pass
+
+
+@dataclass(frozen=True)
+class MeetingEnd:
+    pass
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class Agreed:
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Here:
+    pass
+
+
+@dataclass(frozen=True)
+class AgendaNext:
+    pass
+
+
+@dataclass(frozen=True)
+class NoteEdit:
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class NoteRemove:
+    id: int
+
+
+@dataclass(frozen=True)
+class Notes:
+    number: int | None = None
+
+
+@dataclass(frozen=True)
 class MeetingMove:
     day: Day
     at: time  # local wall time
@@ -198,6 +250,16 @@ Command = (
     | MeetingSkip
     | MeetingUnskip
     | MeetingMove
+    | MeetingStart
+    | MeetingEnd
+    | Note
+    | Agreed
+    | Link
+    | Here
+    | AgendaNext
+    | NoteEdit
+    | NoteRemove
+    | Notes
 )
 
 # --- argument parsers --------------------------------------------------------------------------
@@ -475,6 +537,29 @@ def _meeting_move(args: str) -> MeetingMove:
     return MeetingMove(parse_day(day_words), time(hour, minute))
 
 
+_URL = re.compile(r"https?://[^\s<>()\[\]`*]+", re.IGNORECASE)
+
+
+def _link(args: str) -> Link:
+    head, _, rest = args.strip().partition(" ")
+    if not _URL.fullmatch(head):
+        shown = quoted(head) if head else "nothing"
+        raise ArgError(f"start with the link, like https://github.com/rust-ml/linfa, got {shown}")
+    if len(head) > MAX_TEXT:
+        raise ArgError(f"the link is {len(head)} characters long; the limit is {MAX_TEXT}")
+    return Link(head, clean_text(rest) if rest.strip() else "")
+
+
+def _notes(args: str) -> Notes:
+    token = args.strip().removeprefix("#")
+    if not token:
+        return Notes()
+    number = _count(token)
+    if number is None:
+        raise ArgError(f"expected a meeting number like 15, got {quoted(args.strip())}")
+    return Notes(number)
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 
@@ -642,6 +727,80 @@ COMMANDS: tuple[Spec, ...] = (
         _meeting_move,
         who="a chair",
     ),
+    Spec(
+        "meeting start",
+        "",
+        "Open the next meeting (or the one in progress): its number, agenda and call link.",
+        "meeting start",
+        _bare(MeetingStart),
+        who="a chair",
+    ),
+    Spec(
+        "meeting end",
+        "",
+        "Close the open meeting and post its notes; undiscussed items roll over to the next one.",
+        "meeting end",
+        _bare(MeetingEnd),
+        who="a chair",
+    ),
+    Spec(
+        "agenda next",
+        "",
+        "During a meeting: the current item is discussed; what follows goes under the next one.",
+        "agenda next",
+        _bare(AgendaNext),
+    ),
+    Spec(
+        "note",
+        "TEXT",
+        "During a meeting: a line of minutes, under the item being discussed.",
+        "note Lorenz transferred linfa on crates.io to the Rust-ML group",
+        lambda a: Note(clean_text(a)),
+    ),
+    Spec(
+        "agreed",
+        "TEXT",
+        "During a meeting: a decision, under the item being discussed.",
+        "agreed release linfa 0.2.1 this week",
+        lambda a: Agreed(clean_text(a)),
+    ),
+    Spec(
+        "link",
+        "URL [TEXT]",
+        "During a meeting: a link, and what it is, under the item being discussed.",
+        "link https://github.com/wsmoses/Enzyme Enzyme",
+        _link,
+    ),
+    Spec(
+        "here",
+        "",
+        "During a meeting: count me as present (writing in the meeting's topic does too).",
+        "here",
+        lambda a: Here(),
+    ),
+    Spec(
+        "note edit",
+        "ID TEXT",
+        "Reword a line of minutes.",
+        "note edit 4 ndarray 0.14 is out",
+        lambda a: NoteEdit(*_id_and_text(a)),
+        who="its author or a chair",
+    ),
+    Spec(
+        "note remove",
+        "ID",
+        "Take a line out of the minutes (undo brings it back).",
+        "note remove 4",
+        lambda a: NoteRemove(_only_id(a)),
+        who="its author or a chair",
+    ),
+    Spec(
+        "notes",
+        "[NUMBER]",
+        "Post the notes of a meeting held in chat (by default the last one) again.",
+        "notes 15",
+        _notes,
+    ),
     Spec("undo", "", "Take back your own last change.", "undo", _bare(Undo)),
     Spec(
         "help",
@@ -694,11 +853,14 @@ def parse(text: str) -> Command:
             except ArgError as error:
                 if phrase in _GROUP_ALIASES and rest.strip():  # `agenda rmeove 3`: a mistyped subcommand
                     break
+                if phrase in _NOTE_FIRST:  # `note remove the old API` is a note
+                    continue
                 raise ParseError(f"`{spec.name}`: {error}.", spec) from None
     raise _unknown(lowered)
 
 
 _GROUP_ALIASES = frozenset({"agenda", "meeting", "actions"})  # a group's name alone is also a command
+_NOTE_FIRST = frozenset({"note edit", "note remove"})  # without an id, these are notes
 
 
 def _unknown(lowered: list[str]) -> ParseError:

@@ -1,4 +1,5 @@
-"""The working group's records: agenda items, action items, and the group that holds them.
+"""The working group's records: agenda items, action items, meetings held in chat and their minutes,
+and the group that holds them.
 
 Everything here is an immutable value. Changes make new values (`dataclasses.replace`); the
 store persists whichever records differ. Times are aware UTC datetimes.
@@ -18,6 +19,8 @@ __all__ = [
     "AgendaItem",
     "Change",
     "Group",
+    "HeldMeeting",
+    "MinutesLine",
     "Person",
     "Record",
     "UndoEntry",
@@ -80,8 +83,66 @@ class ActionItem:
         return now - self.created_at
 
 
-Record = AgendaItem | ActionItem
-R = TypeVar("R", bound=AgendaItem | ActionItem)
+@dataclass(frozen=True)
+class MinutesLine:
+    """One line of minutes: a note, a decision (`agreed`) or a link, under the item current then.
+
+    `tag` is the line's kind (note | agreed | link); `kind` names the record table, as
+    `AgendaItem.kind` does, so undo, history and storage treat it like the other records.
+    """
+
+    id: int
+    tag: str
+    text: str
+    author: Person
+    created_at: datetime
+    meeting: int  # the number of the meeting it was taken in
+    item: int | None = None  # the agenda item current when it was taken; None: none was
+    url: str = ""  # for links
+    removed: bool = False
+    history: tuple[Change, ...] = ()
+
+    kind = "minutes"
+
+
+@dataclass(frozen=True)
+class HeldMeeting:
+    """A meeting opened in chat (`meeting start`), keyed by its number.
+
+    `items` are the agenda item ids it had at its start, in order, and those added while it was open;
+    `done` is filled when it closes (the items discussed by then), so a later meeting discussing a
+    rolled-over item does not change this one's notes. Attendance changes `participants` without a
+    history line: it is not a change anybody undoes.
+    """
+
+    number: int
+    opened_at: datetime
+    opened_by: Person
+    topic: str  # where it is held: everyone writing there while it is open is present
+    slot: datetime | None = None  # its slot in the schedule; None without a schedule
+    starts_at: datetime | None = None  # its scheduled start; None without a schedule
+    items: tuple[int, ...] = ()
+    participants: tuple[Person, ...] = ()
+    actions: tuple[int, ...] = ()  # the actions added while it was open
+    closed_at: datetime | None = None
+    closed_by: Person | None = None  # None when closed automatically
+    auto_closed: bool = False
+    done: tuple[int, ...] = ()
+    history: tuple[Change, ...] = ()
+
+    kind = "meeting"
+
+    @property
+    def id(self) -> int:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+Record = AgendaItem | ActionItem | MinutesLine  # what `undo` takes back
+R = TypeVar("R", bound=AgendaItem | ActionItem | MinutesLine | HeldMeeting)
 
 
 def changed(record: R, what: str, by: Person, at: datetime, detail: str = "", **fields: Any) -> R:
@@ -119,18 +180,28 @@ class Group:
     next_action_id: int = 1
     undo: Mapping[str, UndoEntry] = field(default_factory=dict)
     calendar: Overrides = NO_OVERRIDES  # the meetings that chairs skipped or moved
+    meetings: Mapping[int, HeldMeeting] = field(default_factory=dict)  # held in chat, by number
+    minutes: Mapping[int, MinutesLine] = field(default_factory=dict)
+    next_minutes_id: int = 1
 
     def with_records(self, records: tuple[Record, ...]) -> Group:
         """This group with the given records put in place (ids decide where)."""
         agenda = dict(self.agenda)
         actions = dict(self.actions)
+        minutes = dict(self.minutes)
         for record in records:
             if isinstance(record, AgendaItem):
                 agenda[record.id] = record
-            else:
+            elif isinstance(record, ActionItem):
                 actions[record.id] = record
-        return replace(self, agenda=agenda, actions=actions)
+            else:
+                minutes[record.id] = record
+        return replace(self, agenda=agenda, actions=actions, minutes=minutes)
 
     def record(self, kind: str, item_id: int) -> Record | None:
-        table: Mapping[int, Record] = self.agenda if kind == "agenda" else self.actions
-        return table.get(item_id)
+        tables: dict[str, Mapping[int, Record]] = {
+            "agenda": self.agenda,
+            "action": self.actions,
+            "minutes": self.minutes,
+        }
+        return tables[kind].get(item_id)

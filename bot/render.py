@@ -13,20 +13,23 @@ from datetime import UTC, datetime, timedelta
 
 from bot import grammar
 from bot import schedule as sched
-from bot.model import ActionItem, AgendaItem, Person, Record
+from bot.model import ActionItem, AgendaItem, MinutesLine, Person, Record
 from bot.replies import (
     Ack,
     ActionsView,
     AgendaView,
+    HeldView,
     HelpView,
     MeetingInfo,
     MeetingView,
+    NotesView,
     Problem,
+    Reacted,
     Reply,
     ScheduleView,
 )
 
-__all__ = ["mention", "render", "user_text"]
+__all__ = ["AUTO_CLOSED", "mention", "notes_post", "render", "user_text"]
 
 _LOUD_MENTION = re.compile(r"@(?=\*)")  # @**name**, @*group*; silent ones are @_**name**, @_*group*
 
@@ -63,6 +66,8 @@ def meeting_title(meeting: sched.Meeting | None, info: MeetingInfo) -> str:
 
 def record_line(record: Record, now: datetime | None = None, *, lead: str | None = None) -> str:
     """One item: `lead` (default `#id`) and the bot's facts first, the user's text last."""
+    if isinstance(record, MinutesLine):
+        return f"{f'#{record.id}' if lead is None else lead}: {minutes_text(record)}"
     if isinstance(record, AgendaItem):
         facts = mention(record.author) if lead is None else ""
     else:
@@ -198,7 +203,65 @@ def _schedule(reply: ScheduleView) -> str:
     return "\n".join(lines)
 
 
+def minutes_text(line: MinutesLine) -> str:
+    """A line of minutes as shown in chat (the notes file has its own form, `bot.notes`)."""
+    if line.tag == "agreed":
+        return f"**Agreed:** {user_text(line.text)}"
+    if line.tag == "link":
+        return f"{user_text(line.text)}: {line.url}" if line.text else line.url
+    return user_text(line.text)
+
+
+def _reacted(reply: Reacted) -> str:
+    """What a terminal shows; on Zulip the acknowledgement is the reaction itself."""
+    return f"(✓ {reply.message})"
+
+
+def _clock(moment: datetime, info: MeetingInfo) -> str:
+    return moment.astimezone(info.timezone).strftime("%H:%M %Z")
+
+
+def _held(reply: HeldView) -> str:
+    meeting = reply.meeting
+    name = f"**{reply.info.title} {meeting.number:05d}**"
+    head = {
+        "started": f"{name} is open. Minutes go under the current item; "
+        "`agenda next` moves on, `meeting end` closes it.",
+        "reopened": f"{name} is open again.",
+        "already": f"{name} is already open (since {_clock(meeting.opened_at, reply.info)}).",
+        "meeting": f"{name} is open, since {_clock(meeting.opened_at, reply.info)}, "
+        f"in topic {grammar.quoted(meeting.topic)}.",
+        "agenda": f"**Agenda of {reply.info.title} {meeting.number:05d}** (open now)",
+    }[reply.mode]
+    lines = [head]
+    if reply.info.call_link and reply.mode != "agenda":
+        lines.append(f"Call: {reply.info.call_link}")
+    if not reply.items:
+        lines.append("The agenda is empty; `agenda add TEXT` adds to this meeting.")
+        return "\n".join(lines)
+    if reply.mode != "agenda":
+        lines.append("**Agenda**")
+    for n, item in enumerate(reply.items, start=1):
+        mark = " **(now)**" if item.id == reply.current else " (discussed)" if item.id in reply.done else ""
+        lines.append(f"{n}. #{item.id}{mark} {mention(item.author)}: {user_text(item.text)}")
+    return "\n".join(lines)
+
+
+AUTO_CLOSED = "_Closed automatically: nobody ended the meeting._"
+
+
+def notes_post(reply: NotesView) -> str:
+    """The notes as posted: the notes file's text, after a line saying so if the bot closed it."""
+    from bot import notes  # it renders user text with this module's `user_text`
+
+    text = notes.render(reply.notes).rstrip("\n")
+    return f"{AUTO_CLOSED}\n\n{text}" if reply.auto_closed else text
+
+
 _RENDERERS: dict[type, Callable[..., str]] = {
+    Reacted: _reacted,
+    HeldView: _held,
+    NotesView: notes_post,
     Ack: _ack,
     Problem: _problem,
     AgendaView: _agenda,

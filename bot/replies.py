@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.grammar import Spec
-from bot.model import ActionItem, AgendaItem, Person, Record
+from bot.model import ActionItem, AgendaItem, HeldMeeting, MinutesLine, Person, Record
 from bot.schedule import Meeting
+
+if TYPE_CHECKING:  # bot.notes renders through bot.render, which reads these replies
+    from bot.notes import MeetingNotes
 
 __all__ = [
     "Ack",
     "ActionsView",
     "AgendaView",
+    "HeldView",
     "HelpView",
     "MeetingInfo",
     "MeetingView",
+    "NotesView",
     "Problem",
+    "Reacted",
     "Reply",
     "ScheduleView",
 ]
@@ -89,4 +96,48 @@ class ScheduleView:
     info: MeetingInfo
 
 
-Reply = Ack | Problem | AgendaView | ActionsView | HelpView | MeetingView | ScheduleView
+@dataclass(frozen=True)
+class Reacted:
+    """Acknowledged with an emoji reaction on the command instead of a reply (errors stay replies).
+
+    `emoji` is the Zulip emoji's name; `message` the short words a terminal shows instead.
+    """
+
+    message: str
+    emoji: str = "check"
+    record: MinutesLine | None = None
+
+
+@dataclass(frozen=True)
+class HeldView:
+    """The open meeting: as it opens (`started`, `reopened`, `already`), or asked (`agenda`, `meeting`)."""
+
+    mode: str
+    meeting: HeldMeeting
+    items: tuple[AgendaItem, ...]
+    current: int | None  # the item being discussed
+    done: frozenset[int]  # the items discussed
+    info: MeetingInfo
+
+
+@dataclass(frozen=True)
+class NotesView:
+    """A meeting's notes, posted in its topic (`topic`); `auto_closed`: the bot closed it."""
+
+    notes: MeetingNotes
+    topic: str
+    auto_closed: bool = False
+
+
+Reply = (
+    Ack
+    | Problem
+    | AgendaView
+    | ActionsView
+    | HelpView
+    | MeetingView
+    | ScheduleView
+    | Reacted
+    | HeldView
+    | NotesView
+)

@@ -12,13 +12,24 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.model import ActionItem, AgendaItem, Change, Group, Person, Record, UndoEntry
+from bot.model import (
+    ActionItem,
+    AgendaItem,
+    Change,
+    Group,
+    HeldMeeting,
+    MinutesLine,
+    Person,
+    Record,
+    UndoEntry,
+)
 from bot.reminders import Posted, Snapshot
 from bot.schedule import Overrides
 
 __all__ = [
     "DecodeError",
     "Fields",
+    "Stored",
     "decode_group",
     "decode_record",
     "decode_reminder",
@@ -30,6 +41,7 @@ __all__ = [
 
 Doc = dict[str, Any]
 _REQUIRED: Any = object()
+Stored = Record | HeldMeeting  # what the `records` table holds
 
 
 class DecodeError(ValueError):
@@ -181,7 +193,9 @@ def _parse_history(fields: Fields) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def encode_record(record: Record) -> Doc:
+def encode_record(record: Stored) -> Doc:
+    if isinstance(record, HeldMeeting):
+        return _encode_meeting(record)
     common: Doc = {
         "kind": record.kind,
         "id": record.id,
@@ -191,6 +205,8 @@ def encode_record(record: Record) -> Doc:
         "removed": record.removed,
         "history": _history(record.history),
     }
+    if isinstance(record, MinutesLine):
+        return common | {"tag": record.tag, "meeting": record.meeting, "item": record.item, "url": record.url}
     if isinstance(record, AgendaItem):
         return common | {
             "position": record.position,
@@ -206,8 +222,21 @@ def encode_record(record: Record) -> Doc:
 
 def decode_record(doc: Any, where: str = "") -> Record:
     """The record a document holds; `where` is the field path of a record nested in another document."""
+    record = decode_stored(doc, where)
+    if isinstance(record, HeldMeeting):
+        raise DecodeError(f"field {Fields(doc, where).label('kind')!r} is 'meeting', expected a record")
+    return record
+
+
+_TAGS = ("note", "agreed", "link")
+
+
+def decode_stored(doc: Any, where: str = "") -> Stored:
+    """A document of the `records` table: a record, or a meeting held in chat."""
     fields = Fields(doc, where)
     kind = fields.text("kind")
+    if kind == "meeting":
+        return _decode_meeting(fields)
     common: dict[str, Any] = {
         "id": fields.integer("id"),
         "text": fields.text("text"),
@@ -233,7 +262,76 @@ def decode_record(doc: Any, where: str = "") -> Record:
             due=fields.day("due"),
             closed_at=fields.optional_time("closed_at"),
         )
-    raise DecodeError(f"field {fields.label('kind')!r} is {_kind_of(kind)}, expected 'agenda' or 'action'")
+    if kind == "minutes":
+        tag = fields.text("tag")
+        if tag not in _TAGS:
+            raise DecodeError(
+                f"field {fields.label('tag')!r} is {tag!r}, expected 'note', 'agreed' or 'link'"
+            )
+        return MinutesLine(
+            **common,
+            tag=tag,
+            meeting=fields.integer("meeting"),
+            item=fields.optional_integer("item"),
+            url=fields.text("url", ""),
+        )
+    raise DecodeError(
+        f"field {fields.label('kind')!r} is {_kind_of(kind)}, "
+        "expected 'agenda', 'action', 'minutes' or 'meeting'"
+    )
+
+
+def _encode_meeting(meeting: HeldMeeting) -> Doc:
+    return {
+        "kind": meeting.kind,
+        "id": meeting.number,
+        "opened_at": meeting.opened_at.isoformat(),
+        "opened_by": _person(meeting.opened_by),
+        "topic": meeting.topic,
+        "slot": _time(meeting.slot),
+        "starts_at": _time(meeting.starts_at),
+        "items": list(meeting.items),
+        "participants": [_person(p) for p in meeting.participants],
+        "actions": list(meeting.actions),
+        "closed_at": _time(meeting.closed_at),
+        "closed_by": None if meeting.closed_by is None else _person(meeting.closed_by),
+        "auto_closed": meeting.auto_closed,
+        "done": list(meeting.done),
+        "history": _history(meeting.history),
+    }
+
+
+def _ids(fields: Fields, name: str) -> tuple[int, ...]:
+    ids = fields.items(name)
+    for index, item_id in enumerate(ids):
+        if type(item_id) is not int:
+            raise DecodeError(
+                f"field {fields.label(f'{name}[{index}]')!r} is {_kind_of(item_id)}, expected an id"
+            )
+    return tuple(ids)
+
+
+def _decode_meeting(fields: Fields) -> HeldMeeting:
+    participants = fields.items("participants")
+    closed_by = fields.raw("closed_by", None)
+    return HeldMeeting(
+        number=fields.integer("id"),
+        opened_at=fields.time("opened_at"),
+        opened_by=_parse_person(fields.fields("opened_by")),
+        topic=fields.text("topic"),
+        slot=fields.optional_time("slot"),
+        starts_at=fields.optional_time("starts_at"),
+        items=_ids(fields, "items"),
+        participants=tuple(
+            _parse_person(Fields(p, fields.label(f"participants[{i}]"))) for i, p in enumerate(participants)
+        ),
+        actions=_ids(fields, "actions"),
+        closed_at=fields.optional_time("closed_at"),
+        closed_by=None if closed_by is None else _parse_person(fields.fields("closed_by")),
+        auto_closed=fields.flag("auto_closed"),
+        done=_ids(fields, "done"),
+        history=_parse_history(fields),
+    )
 
 
 # --- groups ---------------------------------------------------------------------------------------
@@ -300,6 +398,7 @@ def encode_group(group: Group) -> Doc:
         "key": group.key,
         "next_agenda_id": group.next_agenda_id,
         "next_action_id": group.next_action_id,
+        "next_minutes_id": group.next_minutes_id,
         "undo": {who: _undo(entry) for who, entry in sorted(group.undo.items())},
         **(_calendar(group.calendar) or {}),
     }
@@ -307,10 +406,10 @@ def encode_group(group: Group) -> Doc:
 
 def decode_group(doc: Any, records: list[Any]) -> Group:
     """The group from its document and its records' documents."""
-    return group_from(doc, [decode_record(r) for r in records])
+    return group_from(doc, [decode_stored(r) for r in records])
 
 
-def group_from(doc: Any, decoded: list[Record]) -> Group:
+def group_from(doc: Any, decoded: list[Stored]) -> Group:
     """The group from its document and its records, already decoded."""
     fields = Fields(doc)
     undo = fields.mapping("undo")
@@ -322,6 +421,9 @@ def group_from(doc: Any, decoded: list[Record]) -> Group:
         next_action_id=fields.integer("next_action_id"),
         undo={who: _parse_undo(Fields(entry, f"undo.{who}")) for who, entry in undo.items()},
         calendar=_parse_calendar(fields, optional=True),
+        meetings={r.number: r for r in decoded if isinstance(r, HeldMeeting)},
+        minutes={r.id: r for r in decoded if isinstance(r, MinutesLine)},
+        next_minutes_id=fields.integer("next_minutes_id", 1),
     )
 
 

@@ -66,7 +66,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from storage.journal import Entry, Journal, JournalDamaged, Op, read_entries
-from storage.migrations import schema1_to_2, schema2_to_3
+from storage.migrations import schema1_to_2, schema2_to_3, schema3_to_4
 
 __all__ = [
     "MAX_DEPTH",
@@ -84,13 +84,14 @@ __all__ = [
 
 APP = "wgbot"
 META_TABLE = "_meta"
-SCHEMA_VERSION: int = 3
+SCHEMA_VERSION: int = 4
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 # from-version -> function turning the whole raw data of that version into the next version's.
 # The engine sets _meta's schema number after each step; a migration need not touch _meta.
 MIGRATIONS: dict[int, Migration] = {
     1: schema1_to_2,  # groups keyed by config section, not stream
     2: schema2_to_3,  # commits go to a journal beside the file (older wgbots would not read it)
+    3: schema3_to_4,  # minutes and meetings held in chat (nothing to change)
 }
 # What a caller checks in the data at open, before anything is written: raises ValueError to refuse it.
 Check = Callable[[Mapping[str, Mapping[str, Any]]], None]

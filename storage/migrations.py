@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FIRST_GROUP", "schema1_to_2", "schema2_to_3"]
+__all__ = ["FIRST_GROUP", "schema1_to_2", "schema2_to_3", "schema3_to_4"]
 
 # Schema 1 had one `[wgbot]` section per bot config, so its data belongs to the group keyed `wgbot`.
 FIRST_GROUP = "wgbot"
@@ -112,5 +112,14 @@ def schema2_to_3(data: dict[str, Any]) -> dict[str, Any]:
 
     The step exists so that an older wgbot, which would ignore the journal and lose what it holds,
     refuses a schema-3 file instead (it was written by a newer wgbot).
+    """
+    return data
+
+
+def schema3_to_4(data: dict[str, Any]) -> dict[str, Any]:
+    """Meeting mode: records of kinds `minutes` and `meeting`, and a group's `next_minutes_id`.
+
+    A schema 3 file has none of them and reads as it is (`next_minutes_id` is 1 when absent); the
+    step exists so that an older wgbot refuses a file holding minutes instead of misreading it.
     """
     return data

@@ -3,7 +3,8 @@
 Tables (all keyed by strings, see `storage.engine`). A group is keyed by its config section's name
 (`GroupConfig.key`: `wgbot` for `[wgbot]`), never by its stream, so a renamed stream keeps its data:
 - `groups`:   one document per group: counters, undo entries, skipped and moved meetings;
-- `records`:  agenda and action items, key `<group>/<kind>/<id>`;
+- `records`:  agenda and action items, lines of minutes and meetings held in chat, key
+              `<group>/<kind>/<id>` (kinds `agenda`, `action`, `minutes`, `meeting`: its number);
 - `handled`:  every handled Zulip message id with its reply and whether that was sent, so none is
               applied twice and no reply is lost;
 - `cursor`:   the highest message id handled, where a catch-up after downtime starts;
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.model import Group, Record
+from bot.model import Group
 from bot.reminders import SENDING, SUPERSEDED, Key, Posted, Snapshot
 from storage import codec
 from storage.codec import DecodeError, Fields
@@ -58,11 +59,11 @@ def _reminder_key(group: str, key: Key) -> str:
 # --- the check at open: every document the store reads, decoded once ---------------------------------
 
 
-def _check_records(records: Mapping[str, Any], groups: Mapping[str, Any]) -> dict[str, list[Record]]:
-    by_group: dict[str, list[Record]] = {key: [] for key in groups}
+def _check_records(records: Mapping[str, Any], groups: Mapping[str, Any]) -> dict[str, list[codec.Stored]]:
+    by_group: dict[str, list[codec.Stored]] = {key: [] for key in groups}
     for key, doc in records.items():
         try:
-            record = codec.decode_record(doc)
+            record = codec.decode_stored(doc)
             group = _record_group(key)
             if key != _record_key(group, record.kind, record.id):
                 raise DecodeError(f"the key does not match its kind {record.kind!r} and id {record.id}")
@@ -87,6 +88,9 @@ def _check_handled(doc: Any) -> None:
             raise DecodeError(f"field 'reply_ids[{index}]' is {reply_id!r}, expected a message id")
     if fields.raw("record", None) is not None:
         _check_about(fields)
+    if fields.raw("react", None) is not None:
+        fields.text("react")  # acknowledged with this emoji instead of the reply
+    fields.flag("sections", False)  # notes: split between sections
 
 
 def _check_about(fields: Fields) -> None:
@@ -204,6 +208,8 @@ class Store:
         for kind, old, new in (
             ("agenda", before.agenda, after.agenda),
             ("action", before.actions, after.actions),
+            ("minutes", before.minutes, after.minutes),
+            ("meeting", before.meetings, after.meetings),
         ):
             for item_id, record in new.items():
                 previous = old.get(item_id)

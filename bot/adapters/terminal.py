@@ -231,9 +231,19 @@ class Shell:
         if text.lower() == "/as" or text.lower().startswith("/as "):
             self._switch(text[3:].strip())
             return
+        self._close_due()
         handled = self._handle(text)
         if handled is not None:
             self.output.block(handled.reply + "\n")
+
+    def _close_due(self) -> None:
+        """A meeting nobody ended in time is closed before the next line, its notes printed once."""
+        key = self.bot.close_due()
+        if key is None:
+            return
+        effect = self.bot.store.handled(key) or {}
+        self.output.block(f"{effect.get('reply', '')}\n")
+        self.bot.store.reply_sent(key, [])
 
     def _switch(self, who: str) -> None:
         name = " ".join(_AS_MENTION.sub(r"\1", who).split())

@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.adapters.zulip_api import ApiError, ServerSettings, ZulipApi
+from bot import notes
+from bot.adapters.zulip_api import TIMEOUT, ApiError, ServerSettings, ZulipApi
 from bot.app import Incoming, WgBot
 from bot.config import GroupConfig
 from bot.model import Person
@@ -300,6 +301,7 @@ class ZulipRunner:
                     self.flush_replies()
                     self.needs_catch_up = False
                 self.retry_held()
+                self.close_due()
                 self.poll(wait=not self.held)  # while commands are held, look in often, retry between
                 if self.held:
                     self.stopping.wait(min(max(self.retry_at - time.monotonic(), 0.0), HELD_POLL))
@@ -484,7 +486,14 @@ class ZulipRunner:
     def on_message(self, message: Mapping[str, Any]) -> None:
         text = self.addressed_text(message)
         message_id = int(message["id"])
-        if text is None or self.bot.store.handled(message_id) is not None:
+        if text is None:
+            if self._in_our_stream(message):  # not a command, but its sender is at a meeting held there
+                sender = self.directory.person(
+                    int(message["sender_id"]), str(message.get("sender_full_name", ""))
+                )
+                self.bot.saw(sender, str(message["subject"]))
+            return
+        if self.bot.store.handled(message_id) is not None:
             return
         reply_to: dict[str, Any] = {"after": message_id}
         if message["type"] == "stream":
@@ -492,7 +501,28 @@ class ZulipRunner:
         else:
             reply_to |= {"type": "private", "to": self._participants(message)}
         sender = self.directory.person(int(message["sender_id"]), str(message.get("sender_full_name", "")))
-        self.apply(Incoming(text, sender, message_id, reply_to))
+        topic = str(message["subject"]) if message["type"] == "stream" else None
+        self.apply(Incoming(text, sender, message_id, reply_to, topic))
+
+    def _in_our_stream(self, message: Mapping[str, Any]) -> bool:
+        """A person's message in the group's stream (not the bot's, nor another bot's)."""
+        sender = int(message["sender_id"])
+        return (
+            message["type"] == "stream"
+            and (
+                message.get("stream_id") == self.stream["stream_id"]
+                or message.get("display_recipient") == self.stream["name"]
+            )
+            and sender != self.me_id
+            and not self.directory.is_bot(sender)
+        )
+
+    def close_due(self) -> None:
+        """Close a meeting nobody ended in time and post its notes (once: saved first, like a reply)."""
+        with self.busy:
+            key = self.bot.close_due()
+            if key is not None:
+                self.deliver(key)
 
     def apply(self, incoming: Incoming) -> None:
         """Handle one command and send its reply; if it can't be saved, tell the sender and hold it.
@@ -598,7 +628,14 @@ class ZulipRunner:
             return
         try:
             reply_to = effect["reply_to"]
-            ids = self._send(reply_to, effect["reply"], after=int(reply_to.get("after", 0)), tried=tried)
+            if effect.get("react"):  # acknowledged with a reaction on the command itself
+                self._react(int(message_id), str(effect["react"]))
+                ids: list[int] = []
+            else:
+                after = int(reply_to.get("after", 0))
+                ids = self._send(
+                    reply_to, effect["reply"], after=after, tried=tried, sections=bool(effect.get("sections"))
+                )
         except SendFailed as error:
             if error.permanent:
                 log.error("reply to message %s refused by Zulip, given up: %s", message_id, error)
@@ -622,12 +659,30 @@ class ZulipRunner:
         for message_id in self.bot.store.unsent_replies():
             self.deliver(message_id, tried=True)
 
-    def _send(self, reply_to: Mapping[str, Any], text: str, *, after: int, tried: bool = False) -> list[int]:
-        """Post `text` where `reply_to` says, split to the server's limit; each part posted once."""
-        return [
-            self._send_one(reply_to, chunk, after, tried)
-            for chunk in split_message(text, self.settings.max_message_length)
-        ]
+    def _send(
+        self,
+        reply_to: Mapping[str, Any],
+        text: str,
+        *,
+        after: int,
+        tried: bool = False,
+        sections: bool = False,
+    ) -> list[int]:
+        """Post `text` where `reply_to` says, split to the server's limit; each part posted once.
+
+        `sections`: meeting notes, split between sections (and top-level bullets), never inside a bullet.
+        """
+        limit = self.settings.max_message_length
+        parts = notes.split_post(text, limit) if sections else split_message(text, limit)
+        return [self._send_one(reply_to, chunk, after, tried) for chunk in parts]
+
+    def _react(self, message_id: int, emoji: str) -> None:
+        """Put the bot's `emoji` on a message; one already there (an earlier try that got through) is fine."""
+        try:
+            self.api.call("POST", f"messages/{message_id}/reactions", {"emoji_name": emoji})
+        except ApiError as error:
+            if error.code != "REACTION_ALREADY_EXISTS":
+                raise SendFailed(str(error), permanent=error.code != TIMEOUT) from None
 
     def _send_one(self, reply_to: Mapping[str, Any], content: str, after: int, tried: bool) -> int:
         if reply_to.get("type") == "stream":

@@ -7,8 +7,9 @@ saved and go out through wgbot's own client (never the framework's rate limiter,
 the bot catches up on what arrived while it was down. What differs: the framework re-registers
 silently when Zulip drops its event queue, so messages in that gap wait until the next command
 arrives (each command first fetches what was missed); it delivers no reaction events, so closing by
-reaction needs `wgbot run`; and no user events, so the list of people (names, administrators) is
-reloaded every ten minutes instead of kept current.
+reaction needs `wgbot run`; only messages to the bot reach the handler, so attendance from other
+messages in a meeting's topic is seen when the next command fetches them; and no user events, so
+the list of people (names, administrators) is reloaded every ten minutes instead of kept current.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class WgBotHandler:
             time.sleep(1.0)
             try:
                 self.runner.retry_held()
+                self.runner.close_due()  # a meeting nobody ended: closed, its notes posted
             except Exception:
                 log.exception("retrying the held commands failed; trying again")
 

@@ -8,18 +8,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import grammar, minutes, notes
-from bot.minutes import (
+from bot import commands, grammar, minutes, notes
+from bot.commands import Context
+from bot.model import Group, Person
+from bot.render import notes_post, render
+from bot.replies import (
+    Ack,
+    AgendaView,
     HeldView,
-    LineAck,
-    MeetingContext,
-    MeetingGroup,
-    MeetingReply,
+    MeetingInfo,
+    MeetingView,
     NotesView,
+    Problem,
     Reacted,
+    Reply,
 )
-from bot.model import Person
-from bot.replies import Ack, AgendaView, MeetingInfo, MeetingView, Problem
 from bot.schedule import Schedule
 from tests import meeting15
 from tests.core.helpers import CHAIR, ERNEST, IDS, INFO, LORENZ, PEOPLE
@@ -36,12 +39,12 @@ class Meeting:
     """A chat over the pure core with meeting mode: a fixed clock, a topic, no files."""
 
     now: datetime = STARTS - timedelta(minutes=5)
-    group: MeetingGroup = field(default_factory=lambda: MeetingGroup("wgbot"))
+    group: Group = field(default_factory=lambda: Group("wgbot"))
     schedule: Schedule | None = PLAN
-    duration: timedelta = minutes.DEFAULT_DURATION
+    duration: timedelta = timedelta(hours=1)
 
-    def reply(self, text: str, who: Person = LORENZ, topic: str | None = TOPIC) -> MeetingReply:
-        context = MeetingContext(
+    def reply(self, text: str, who: Person = LORENZ, topic: str | None = TOPIC) -> Reply:
+        context = Context(
             actor=who,
             now=self.now,
             info=INFO,
@@ -54,13 +57,13 @@ class Meeting:
             topic_template="meeting {number}",
             duration=self.duration,
         )
-        outcome = minutes.apply(self.group, minutes.parse(text), context)
-        assert isinstance(outcome.group, MeetingGroup)
+        outcome = commands.apply(self.group, grammar.parse(text), context)
+        assert isinstance(outcome.group, Group)
         self.group = outcome.group
         return outcome.reply
 
     def say(self, text: str, who: Person = LORENZ, topic: str | None = TOPIC) -> str:
-        return minutes.render_reply(self.reply(text, who, topic))
+        return render(self.reply(text, who, topic))
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
@@ -77,7 +80,7 @@ def opened(agenda: tuple[str, ...] = ("Release of linfa v0.2", "ONNX experiments
 def notes_text(chat: Meeting, command: str = "notes") -> str:
     reply = chat.reply(command)
     assert isinstance(reply, NotesView), reply
-    return minutes.notes_post(reply)
+    return notes_post(reply)
 
 
 def section(text: str, name: str) -> list[str]:
@@ -128,7 +131,7 @@ def test_meeting_start_opens_the_next_meeting_with_its_number_agenda_and_call_li
     held = chat.group.meetings[15]
     assert (held.number, held.slot, held.starts_at, held.opened_by) == (15, STARTS, STARTS, CHAIR)
     assert held.items == (1, 2) and held.topic == TOPIC and held.is_open
-    assert held.participants == (CHAIR,)  # the chair opened it in its topic
+    assert held.participants == (CHAIR,)  # the chair who opened it
 
 
 def test_meeting_start_late_opens_the_meeting_in_progress_not_the_next_one() -> None:
@@ -145,7 +148,7 @@ def test_meeting_start_by_private_message_holds_it_in_the_configured_topic() -> 
     chat = Meeting()
     chat.say("meeting start", CHAIR, topic=None)
     assert chat.group.meetings[15].topic == "meeting 00015"
-    assert chat.group.meetings[15].participants == ()
+    assert chat.group.meetings[15].participants == (CHAIR,)  # who opens it is there
 
 
 def test_meeting_start_while_one_is_open_says_so_and_changes_nothing() -> None:
@@ -153,7 +156,7 @@ def test_meeting_start_while_one_is_open_says_so_and_changes_nothing() -> None:
     before = chat.group
     reply = chat.reply("meeting start", CHAIR)
     assert isinstance(reply, HeldView) and reply.mode == "already"
-    assert "already open" in minutes.render_reply(reply)
+    assert "already open" in render(reply)
     assert chat.group == before
 
 
@@ -184,7 +187,7 @@ def test_note_agreed_link_and_here_are_acknowledged_by_a_reaction_not_a_reply() 
     refused = chat.reply("note edit 99 x")  # errors stay replies
     assert isinstance(refused, Problem) and "no line #99" in refused.message
     with pytest.raises(grammar.ParseError):  # the adapters answer these with a reply, as ever
-        minutes.parse("link notalink")
+        grammar.parse("link notalink")
 
 
 def test_lines_go_under_the_item_current_when_taken_and_agenda_next_moves_on() -> None:
@@ -193,7 +196,7 @@ def test_lines_go_under_the_item_current_when_taken_and_agenda_next_moves_on() -
     chat.say("agreed release 0.2.1")
     reply = chat.reply("agenda next")
     assert isinstance(reply, Ack)
-    assert minutes.render_reply(reply) == "Agenda item #1 is discussed; now #2: ONNX experiments"
+    assert render(reply) == "Agenda item #1 is discussed; now #2: ONNX experiments"
     chat.say("link https://onnx.ai ONNX")
     assert [(line.id, line.tag, line.item) for line in chat.group.minutes.values()] == [
         (1, "note", 1),
@@ -201,7 +204,7 @@ def test_lines_go_under_the_item_current_when_taken_and_agenda_next_moves_on() -
         (3, "link", 2),
     ]
     assert chat.group.minutes[3].url == "https://onnx.ai" and chat.group.minutes[3].text == "ONNX"
-    last = minutes.render_reply(chat.reply("agenda next"))
+    last = render(chat.reply("agenda next"))
     assert last.startswith("Agenda item #2 is discussed, the last one")
     chat.say("note any other business")
     assert chat.group.minutes[4].item is None
@@ -233,7 +236,7 @@ def test_note_edit_and_remove_are_for_the_author_or_a_chair_and_undo_works() -> 
     assert chat.say("undo", ERNEST) == "Undid editing line #1: ndarray 0.13 is out"
     assert chat.group.minutes[1].text == "ndarray 0.13 is out"
     removed = chat.reply("note remove 1", CHAIR)
-    assert isinstance(removed, LineAck) and chat.group.minutes[1].removed
+    assert isinstance(removed, Ack) and chat.group.minutes[1].removed
     assert "ndarray" not in "\n".join(section(notes_text(chat), "Minutes"))
     chat.say("undo", CHAIR)
     assert not chat.group.minutes[1].removed
@@ -269,22 +272,22 @@ def test_undo_does_not_reach_back_past_meeting_start_or_end() -> None:
 
 
 def test_links_must_be_web_links_and_notes_may_start_with_edit_or_remove() -> None:
-    assert minutes.parse("link https://docs.rs/julia/0.2.5/julia/ basic interface") == minutes.Link(
+    assert grammar.parse("link https://docs.rs/julia/0.2.5/julia/ basic interface") == grammar.Link(
         "https://docs.rs/julia/0.2.5/julia/", "basic interface"
     )
-    assert minutes.parse("link https://x.org") == minutes.Link("https://x.org", "")
+    assert grammar.parse("link https://x.org") == grammar.Link("https://x.org", "")
     with pytest.raises(grammar.ParseError, match="start with the link"):
-        minutes.parse("link docs.rs")
-    assert minutes.parse("note remove the old API") == minutes.Note("remove the old API")
-    assert minutes.parse("note edit the book") == minutes.Note("edit the book")
-    assert minutes.parse("note edit #3 better") == minutes.NoteEdit(3, "better")
-    assert minutes.parse("notes 00015") == minutes.Notes(15)
-    assert minutes.parse("notes") == minutes.Notes()
-    assert minutes.parse("agenda next") == minutes.AgendaNext()
-    assert minutes.parse("here sorry I'm late") == minutes.Here()
-    assert minutes.parse("agenda") == grammar.AgendaList()  # the rest of the grammar as before
+        grammar.parse("link docs.rs")
+    assert grammar.parse("note remove the old API") == grammar.Note("remove the old API")
+    assert grammar.parse("note edit the book") == grammar.Note("edit the book")
+    assert grammar.parse("note edit #3 better") == grammar.NoteEdit(3, "better")
+    assert grammar.parse("notes 00015") == grammar.Notes(15)
+    assert grammar.parse("notes") == grammar.Notes()
+    assert grammar.parse("agenda next") == grammar.AgendaNext()
+    assert grammar.parse("here sorry I'm late") == grammar.Here()
+    assert grammar.parse("agenda") == grammar.AgendaList()  # the rest of the grammar as before
     with pytest.raises(grammar.ParseError, match="meeting number"):
-        minutes.parse("notes last")
+        grammar.parse("notes last")
 
 
 # --- attendance ----------------------------------------------------------------------------------
@@ -338,12 +341,12 @@ def test_agenda_and_meeting_while_open_are_about_it() -> None:
     chat.say("agenda next")
     agenda = chat.reply("agenda")
     assert isinstance(agenda, HeldView) and agenda.mode == "agenda"
-    assert minutes.render_reply(agenda).splitlines() == [
+    assert render(agenda).splitlines() == [
         "**Agenda of Rust ML WG Meeting 00015** (open now)",
         "1. #1 (discussed) @_**Lorenz|5**: Release of linfa v0.2",
         "2. #2 **(now)** @_**Lorenz|5**: ONNX experiments",
     ]
-    meeting = minutes.render_reply(chat.reply("meeting"))
+    meeting = render(chat.reply("meeting"))
     assert meeting.startswith(
         "**Rust ML WG Meeting 00015** is open, since 15:55 EST, in topic `meeting 00015`"
     )
@@ -376,7 +379,7 @@ def test_meeting_end_is_for_chairs_and_its_reply_is_the_notes_in_the_meetings_to
     assert isinstance(reply, NotesView) and reply.topic == TOPIC
     held = chat.group.meetings[15]
     assert (held.closed_at, held.closed_by, held.auto_closed) == (chat.now, CHAIR, False)
-    assert "closed automatically" not in minutes.notes_post(reply).lower()
+    assert "closed automatically" not in notes_post(reply).lower()
 
 
 def test_undiscussed_items_roll_over_to_the_next_meeting() -> None:
@@ -446,7 +449,7 @@ def test_a_meeting_nobody_ends_closes_at_start_plus_duration_plus_half_an_hour()
     closed = outcome.group.meetings[15]
     assert (closed.closed_at, closed.closed_by, closed.auto_closed) == (deadline, None, True)
     assert closed.history[-1].what == "closed automatically"
-    assert "Closed automatically" in minutes.notes_post(outcome.reply)
+    assert "Closed automatically" in notes_post(outcome.reply)
     assert minutes.auto_close(outcome.group, deadline + timedelta(hours=5), timedelta(hours=1), INFO) is None
 
 
@@ -547,7 +550,7 @@ def test_meeting_15_replayed_gives_its_notes_section_by_section() -> None:
         assert not isinstance(reply, Problem), (command, reply)
         chat.advance(minutes=2)
     assert isinstance(reply, NotesView)
-    text = minutes.notes_post(reply)
+    text = notes_post(reply)
     assert text.splitlines()[0] == "# Rust ML WG Meeting 00015"
     assert section(text, "Meeting Info") == [
         "Date: 20201201",
@@ -590,7 +593,7 @@ def test_the_notes_post_reads_back_as_the_same_notes_file() -> None:
     for who, command in MEETING_15:
         reply = chat.reply(command, who)
     assert isinstance(reply, NotesView)
-    text = minutes.notes_post(reply)
+    text = notes_post(reply)
     assert notes.parse(text, "meeting_00015_20201201.md") == reply.notes
     assert notes.file_name(reply.notes) == "meeting_00015_20201201.md"
 
@@ -607,12 +610,12 @@ def test_closed_actions_of_the_meeting_show_as_done() -> None:
 
 def test_meeting_15_typed_in_chat_gives_the_expected_notes_file_section_by_section() -> None:
     info = MeetingInfo("Rust ML WG Meeting", NEW_YORK, "https://ucsb.zoom.us/j/6601852842")
-    group = MeetingGroup("wgbot")
+    group = Group("wgbot")
     now = datetime(2020, 11, 30, 12, tzinfo=UTC)
 
-    def run(who: str, text: str) -> MeetingReply:
+    def run(who: str, text: str) -> Reply:
         nonlocal group
-        context = MeetingContext(
+        context = Context(
             actor=Person(who, who),
             now=now,
             info=info,
@@ -621,8 +624,8 @@ def test_meeting_15_typed_in_chat_gives_the_expected_notes_file_section_by_secti
             schedule=PLAN,
             topic="meeting 00015",
         )
-        outcome = minutes.apply(group, minutes.parse(text), context)
-        assert isinstance(outcome.group, MeetingGroup)
+        outcome = commands.apply(group, grammar.parse(text), context)
+        assert isinstance(outcome.group, Group)
         group = outcome.group
         return outcome.reply
 
@@ -634,8 +637,18 @@ def test_meeting_15_typed_in_chat_gives_the_expected_notes_file_section_by_secti
         assert not isinstance(reply, Problem), (text, reply)
         now += timedelta(minutes=1)
     assert isinstance(reply, NotesView)
-    got = meeting15.sections(minutes.notes_post(reply))
+    got = meeting15.sections(notes_post(reply))
     expected = meeting15.sections(meeting15.EXPECTED)
     assert list(got) == list(expected) == ["", "Meeting Info", "Agenda", "Participants", "Minutes", "Actions"]
     for name in expected:
         assert got[name] == expected[name], name
+
+
+def test_items_proposed_after_the_scheduled_start_are_on_a_meeting_opened_late() -> None:
+    chat = Meeting(now=STARTS - timedelta(days=1))
+    chat.say("agenda add proposed the day before")
+    chat.now = STARTS + timedelta(minutes=3)
+    chat.say("agenda add proposed while waiting for the chair")
+    chat.now = STARTS + timedelta(minutes=10)
+    chat.say("meeting start", CHAIR)
+    assert chat.group.meetings[15].items == (1, 2)

@@ -16,7 +16,7 @@ import pytest
 
 from bot import grammar
 from bot.model import Group, Person, Record
-from bot.replies import Ack, Problem
+from bot.replies import Ack, HeldView, NotesView, Problem
 from bot.schedule import Schedule
 from tests.core.helpers import CHAIR, ERNEST, LORENZ, Chat
 
@@ -47,6 +47,7 @@ WHO = {
         "Only the author, the owners or a chair",
     ),
     "a chair": ({"chair", "admin"}, "Only a chair"),
+    "its author or a chair": ({"author", "chair", "admin"}, "Only the person who wrote it or a chair"),
 }
 
 # the command each changing command is tried with; a command not named here is tried with its
@@ -64,6 +65,10 @@ TRY = {
     "meeting skip": "meeting skip",
     "meeting unskip": "meeting unskip",
     "meeting move": "meeting move 2020-12-02 17:00",
+    "meeting start": "meeting start",
+    "meeting end": "meeting end",
+    "note edit": "note edit {id} ndarray 0.14 is out",
+    "note remove": "note remove {id}",
 }
 
 # what the refusal says: the command's verb and the item (a new command: only the start is checked)
@@ -80,7 +85,12 @@ REFUSED = {
     "meeting skip": "Only a chair can skip a meeting.",
     "meeting unskip": "Only a chair can unskip a meeting.",
     "meeting move": "Only a chair can move a meeting.",
+    "meeting start": "Only a chair can open a meeting.",
+    "meeting end": "Only a chair can close a meeting.",
+    "note edit": "Only the person who wrote it or a chair can edit line #1 of the minutes.",
+    "note remove": "Only the person who wrote it or a chair can remove line #1 of the minutes.",
 }
+OPENS_OR_CLOSES = {"meeting start", "meeting end"}  # answered with the meeting or its notes; no undo
 
 CHANGING = [spec for spec in grammar.COMMANDS if spec.who != "anyone"]
 
@@ -95,6 +105,9 @@ def group_for(spec: grammar.Spec) -> Chat:
         chat.say(f"action done {ACTION_ID}", OWNER)
     if spec.name == "meeting unskip":
         chat.say("meeting skip", CHAIR)
+    if spec.name in ("meeting end", "note edit", "note remove"):
+        chat.say("meeting start", CHAIR)
+        chat.say("note ndarray 0.13 is out", AUTHOR)
     chat.advance(minutes=5)
     return chat
 
@@ -113,6 +126,8 @@ def target(group: Group, spec: grammar.Spec) -> Record | None:
         return group.agenda[AGENDA_ID]
     if kind == "action":
         return group.actions[ACTION_ID]
+    if kind == "note":
+        return group.minutes[1]
     return None
 
 
@@ -131,7 +146,10 @@ def test_permission_matrix(spec: grammar.Spec, role: str) -> None:
     before = chat.group
     text = command_for(spec)
     reply = chat.reply(text, who)
-    if role in allowed:
+    if role in allowed and spec.name in OPENS_OR_CLOSES:
+        assert isinstance(reply, HeldView | NotesView), f"{role} should be able to `{text}`: {reply}"
+        assert chat.group.meetings != before.meetings
+    elif role in allowed:
         assert isinstance(reply, Ack), f"{role} should be able to `{text}`: {reply}"
         assert chat.group != before
         record = target(chat.group, spec)
