@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import commands, grammar, minutes
 from bot.config import Config, GroupConfig
 from bot.model import Person
-from bot.ports import Clock
+from bot.ports import Clock, Files, SendFailed
 from bot.render import render
-from bot.replies import Ack, MeetingInfo, NotesView, Problem, Reacted, Reply
+from bot.replies import Ack, CalendarFile, MeetingInfo, NotesView, Problem, Reacted, Reply
 from storage.engine import StorageError
 from storage.store import Store
 
@@ -69,6 +69,7 @@ class WgBot:
         self._people = people
         self.lock = threading.RLock()
         self.listeners: list[Callable[[], None]] = []  # told after every change (the scheduler listens)
+        self.files: Files | None = None  # where `meeting calendar` hands out its file (set by the adapter)
 
     @property
     def group_config(self) -> GroupConfig:
@@ -110,13 +111,25 @@ class WgBot:
             before = self.store.load(config.key)
             present = minutes.attend(before, message.sender, message.topic)  # writing in its topic counts
             outcome = commands.apply(present, command, context)
-            handled = self._handled(outcome.reply, message.reply_to)
+            reply = self._hand_out(outcome.reply)
+            handled = self._handled(reply, message.reply_to)
             effect = self._effect(message.reply_to, handled) if message.message_id is not None else None
             self.store.save(before, outcome.group, message_id=message.message_id, effect=effect)
         if outcome.group != before:
             for listener in self.listeners:
                 listener()
         return handled
+
+    def _hand_out(self, reply: Reply) -> Reply:
+        """A file the reply carries, handed out (uploaded, written) and named in it."""
+        if not isinstance(reply, CalendarFile):
+            return reply
+        if self.files is None:
+            return Problem("I can't hand out files here.")
+        try:
+            return replace(reply, where=self.files.publish(reply.name, reply.data))
+        except SendFailed as error:
+            return Problem(f"I could not hand out the calendar just now ({error}); try again in a minute.")
 
     def _handled(self, reply: Reply, reply_to: Mapping[str, Any] | None) -> Handled:
         about = reply.record if isinstance(reply, Ack) else None

@@ -1,4 +1,4 @@
-"""The `wgbot` command: `wgbot shell` (a terminal chat) and `wgbot run` (on Zulip)."""
+"""The `wgbot` command: `wgbot shell` (a terminal chat), `wgbot run` (on Zulip), `wgbot calendar` (.ics)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--bot-config", type=Path, help="the bot config file ([wgbot] section); defaults if absent"
     )
+    calendar = commands.add_parser("calendar", help="write the group's meetings as a calendar file (.ics)")
+    calendar.add_argument(
+        "--bot-config", type=Path, help="the bot config file ([wgbot] section); defaults if absent"
+    )
+    calendar.add_argument("--group", help="the group, by its config section or its stream (default: the one)")
+    calendar.add_argument("--out", type=Path, required=True, help="the file to write, e.g. meetings.ics")
     return parser
 
 
@@ -48,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             return _shell(getattr(args, "bot_config", None), getattr(args, "user", None))
         if command == "run":
             return _run(args.config, args.bot_config)
+        if command == "calendar":
+            return _calendar(args.bot_config, args.group, args.out)
     except (ConfigError, StorageError, StartupError, ApiError) as error:
         print(f"wgbot: {error}", file=sys.stderr)
         return 2
@@ -72,6 +80,39 @@ def _shell(config_path: Path | None, user: str | None) -> int:
     finally:
         scheduler.stop()
         store.close()
+    return 0
+
+
+def _calendar(config_path: Path | None, group_name: str | None, out: Path) -> int:
+    """The same file as `meeting calendar`, written to `out`; prints its path."""
+    from bot.adapters.files import write_file
+    from bot.app import open_store
+    from bot.calendar import calendar_ics
+    from bot.replies import MeetingInfo
+
+    config = load_config(config_path)
+    found = [g for g in config.groups if group_name in (None, g.key, g.stream)]
+    if not found:
+        names = ", ".join(f"{g.key} (#{g.stream})" for g in config.groups)
+        raise ConfigError(f"no group {group_name!r} in the bot config; it has: {names}")
+    group = found[0]
+    if group.schedule is None:
+        raise ConfigError(f"[{group.key}] has no first_meeting: there are no meetings for a calendar")
+    try:
+        store = open_store(config)
+    except StorageError as error:  # a running bot holds the data file: it can answer instead
+        raise type(error)(f"{error} While the bot runs, ask it in chat: `meeting calendar`.") from None
+    try:
+        calendar = store.load(group.key).calendar
+    finally:
+        store.close()
+    info = MeetingInfo(group.title, group.timezone, group.call_link)
+    try:
+        write_file(out, calendar_ics(group.schedule, calendar, info, key=group.key, duration=group.duration))
+    except OSError as error:
+        print(f"wgbot: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    print(out)
     return 0
 
 

@@ -11,11 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 from bot import dates
 from bot import grammar as g
 from bot import schedule as sched
+from bot.calendar import DEFAULT_DURATION, calendar_ics
 from bot.model import ActionItem, AgendaItem, Group, Person, Record, UndoEntry, changed
 from bot.replies import (
     Ack,
     ActionsView,
     AgendaView,
+    CalendarFile,
     HelpView,
     MeetingInfo,
     MeetingView,
@@ -43,7 +45,7 @@ class Context:
     schedule: sched.Schedule | None = None
     topic: str | None = None  # the topic the command was written in; None for a private message
     topic_template: str = "meetings"  # the `topic` key: where a meeting opened by private message is held
-    duration: timedelta = timedelta(hours=1)  # the `duration` key: how long a meeting lasts
+    duration: timedelta = DEFAULT_DURATION  # how long a meeting lasts (the calendar's events)
 
 
 @dataclass(frozen=True)
@@ -465,6 +467,17 @@ def _meeting_schedule(group: Group, cmd: g.MeetingSchedule, ctx: Context) -> Out
     return Outcome(group, ScheduleView(sched.describe(plan), upcoming, plan.reminders, ctx.info))
 
 
+def _meeting_calendar(group: Group, cmd: g.MeetingCalendar, ctx: Context) -> Outcome:
+    plan = _need_schedule(ctx)
+    data = calendar_ics(plan, group.calendar, ctx.info, key=group.key, duration=ctx.duration)
+    return Outcome(group, CalendarFile(calendar_name(group.key), data, ctx.info))
+
+
+def calendar_name(key: str) -> str:
+    """The calendar file's name: `wgbot.ics` for the `[wgbot]` group."""
+    return (re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-.") or "meetings") + ".ics"
+
+
 def _pick(group: Group, ctx: Context, day: date | None, *, skipped: bool, read: str = "") -> sched.Meeting:
     plan = _need_schedule(ctx)
     candidates = sched.upcoming(plan, group.calendar, ctx.now, 60)
@@ -569,6 +582,7 @@ _HANDLERS: dict[type, Callable[..., Outcome]] = {
     g.Help: _help,
     g.MeetingNext: _meeting_next,
     g.MeetingSchedule: _meeting_schedule,
+    g.MeetingCalendar: _meeting_calendar,
     g.MeetingSkip: _meeting_skip,
     g.MeetingUnskip: _meeting_unskip,
     g.MeetingMove: _meeting_move,

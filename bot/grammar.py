@@ -161,6 +161,11 @@ class MeetingSchedule:
 
 
 @dataclass(frozen=True)
+class MeetingCalendar:
+    pass
+
+
+@dataclass(frozen=True)
 class MeetingSkip:
     day: Day | None = None
 
@@ -247,6 +252,7 @@ Command = (
     | Help
     | MeetingNext
     | MeetingSchedule
+    | MeetingCalendar
     | MeetingSkip
     | MeetingUnskip
     | MeetingMove
@@ -702,6 +708,13 @@ COMMANDS: tuple[Spec, ...] = (
         "The meeting rule in words and the next few dates.",
         "meeting schedule",
         _bare(MeetingSchedule),
+    ),
+    Spec(
+        "meeting calendar",
+        "",
+        "The meetings as a calendar file (.ics) to import into a calendar program; skips and moves included.",
+        "meeting calendar",
+        _bare(MeetingCalendar),
     ),
     Spec(
         "meeting skip",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["Clock", "Outbox", "SendFailed"]
+__all__ = ["Clock", "Files", "Outbox", "SendFailed"]
 
 
 class Clock(Protocol):
@@ -41,4 +41,12 @@ class Outbox(Protocol):
 
     def find_post(self, stream: str, topic: str, content: str) -> int | None:
         """The id of a post of ours with exactly this content in that topic, if it went out."""
+        ...
+
+
+class Files(Protocol):
+    """Where the bot hands out a file it made (the calendar): an upload to Zulip, or a folder."""
+
+    def publish(self, name: str, data: bytes) -> str:
+        """Hand out the file; returns where it is, as Markdown (a link, or a path). Raises `SendFailed`."""
         ...

@@ -18,6 +18,7 @@ from bot.replies import (
     Ack,
     ActionsView,
     AgendaView,
+    CalendarFile,
     HeldView,
     HelpView,
     MeetingInfo,
@@ -203,6 +204,15 @@ def _schedule(reply: ScheduleView) -> str:
     return "\n".join(lines)
 
 
+def _calendar(reply: CalendarFile) -> str:
+    return (
+        f"The calendar of **{reply.info.title}**: {reply.where}\n"
+        "Import it into your calendar program (Google, Apple, Outlook, Thunderbird): every meeting, "
+        "in your own time zone, skips and moves included. After a skip or a move, import it again: "
+        "the same events are updated, not copied."
+    )
+
+
 def minutes_text(line: MinutesLine) -> str:
     """A line of minutes as shown in chat (the notes file has its own form, `bot.notes`)."""
     if line.tag == "agreed":
@@ -269,6 +279,7 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     HelpView: _help,
     MeetingView: _meeting,
     ScheduleView: _schedule,
+    CalendarFile: _calendar,
 }
 
 

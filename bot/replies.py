@@ -18,6 +18,7 @@ __all__ = [
     "Ack",
     "ActionsView",
     "AgendaView",
+    "CalendarFile",
     "HeldView",
     "HelpView",
     "MeetingInfo",
@@ -97,6 +98,16 @@ class ScheduleView:
 
 
 @dataclass(frozen=True)
+class CalendarFile:
+    """The group's calendar (.ics); the adapter hands it out (upload, file) and fills in `where`."""
+
+    name: str
+    data: bytes
+    info: MeetingInfo
+    where: str = ""  # Markdown: a link to the upload, or the file's path
+
+
+@dataclass(frozen=True)
 class Reacted:
     """Acknowledged with an emoji reaction on the command instead of a reply (errors stay replies).
 
@@ -137,6 +148,7 @@ Reply = (
     | HelpView
     | MeetingView
     | ScheduleView
+    | CalendarFile
     | Reacted
     | HeldView
     | NotesView

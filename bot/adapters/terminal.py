@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
+from bot.adapters.files import FolderFiles
 from bot.adapters.scheduler import Scheduler
 from bot.app import Handled, Incoming, WgBot
 from bot.config import Config, GroupConfig
@@ -84,7 +85,9 @@ class ShellChairs:
 
 def shell_bot(config: Config, store: Store, clock: Clock, *, chair: str | None = None) -> WgBot:
     """The bot as the shell runs it; `chair` is who started the shell (see `ShellChairs`)."""
-    return WgBot(config, store, clock, is_chair=ShellChairs(chair), people=shell_person)
+    bot = WgBot(config, store, clock, is_chair=ShellChairs(chair), people=shell_person)
+    bot.files = FolderFiles(config.database.parent)  # `meeting calendar` writes beside the data
+    return bot
 
 
 class ShellOutput:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import notes
+from bot.adapters.files import ZulipUploads
 from bot.adapters.zulip_api import TIMEOUT, ApiError, ServerSettings, ZulipApi
 from bot.app import Incoming, WgBot
 from bot.config import GroupConfig
@@ -267,6 +268,7 @@ class ZulipRunner:
     ) -> None:
         self.bot = bot
         self.api = api
+        bot.files = ZulipUploads(api)  # `meeting calendar` uploads its file from this thread
         self.me_id = int(me["user_id"])
         self.me_name = str(me["full_name"])
         self.stream = dict(stream)

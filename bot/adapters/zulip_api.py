@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 import zulip
@@ -131,10 +131,20 @@ class ZulipApi:
         except _Transient as error:
             raise ApiError(f"Zulip did not answer in time: {error}", TIMEOUT) from None
 
-    def _once(self, method: str, url: str, request: Mapping[str, Any] | None, *, poll: bool = False) -> Any:
+    def _once(
+        self,
+        method: str,
+        url: str,
+        request: Mapping[str, Any] | None,
+        *,
+        poll: bool = False,
+        files: list[IO[bytes]] | None = None,
+    ) -> Any:
+        for file in files or ():
+            file.seek(0)  # a retry sends the whole file again
         try:
             result = self.client.call_endpoint(
-                url=url, method=method, request=dict(request or {}), longpolling=poll
+                url=url, method=method, request=dict(request or {}), longpolling=poll, files=files
             )
         except (requests.RequestException, zulip.UnrecoverableNetworkError) as error:
             raise _Transient(f"connection problem: {error}", maybe_done=True) from None
@@ -146,6 +156,11 @@ class ZulipApi:
         if result.get("result") == "http-error" or self.last_status >= 500:
             raise _Transient(f"server error {result.get('status_code', '')}", maybe_done=True)
         raise ApiError(str(result.get("msg", "unknown error")), code)
+
+    def upload(self, file: IO[bytes]) -> str:
+        """Upload one file (`POST /user_uploads`; the client names it after `file.name`); its URL."""
+        result = self._retrying(lambda: self._once("POST", "user_uploads", None, files=[file]))
+        return str(result.get("url") or result["uri"])  # `uri` before Zulip 9.0
 
     # --- reading -------------------------------------------------------------------------------
 

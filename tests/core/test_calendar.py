@@ -324,3 +324,29 @@ def test_property_calendar_shows_the_bots_meetings(
     data = ics(schedule, overrides)
     assert ics(schedule, overrides) == data
     assert_same_meetings(schedule, overrides, data)
+
+
+# --- the chat command (pure) --------------------------------------------------------------------------
+
+
+def test_meeting_calendar_command_gives_the_groups_file_with_its_skips_and_length() -> None:
+    from bot import commands, grammar
+    from bot.model import Group, Person
+    from bot.replies import CalendarFile, Problem
+
+    schedule = Schedule(NY, datetime(2020, 12, 1, 16, 0), "FREQ=WEEKLY;INTERVAL=2", (), 15)
+    group = Group("rust-ml", calendar=Overrides().skip(datetime(2020, 12, 15, 21, tzinfo=UTC)))
+    ctx = commands.Context(
+        Person("5", "Lorenz"), FROM, info(NY), schedule=schedule, duration=timedelta(minutes=45)
+    )
+    outcome = commands.apply(group, grammar.parse("meeting calendar"), ctx)
+    assert outcome.group == group
+    reply = outcome.reply
+    assert isinstance(reply, CalendarFile) and reply.name == "rust-ml.ics"
+    assert reply.data == calendar_ics(
+        schedule, group.calendar, info(NY), key="rust-ml", duration=timedelta(minutes=45)
+    )
+    without = commands.apply(
+        group, grammar.parse("meeting calendar"), commands.Context(Person("5", "L"), FROM, info(NY))
+    )
+    assert isinstance(without.reply, Problem) and "first_meeting" in without.reply.message
