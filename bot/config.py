@@ -1,5 +1,8 @@
 """The bot configuration: an INI file with a `[wgbot]` section (the zulip_bots convention).
 
+`[wgbot]` is the first group and holds the defaults; each further group is a `[wgbot.NAME]`
+section with keys of its own (GROUP_KEYS), the others taken from `[wgbot]`.
+
 Every value is checked here, at start-up; a bad one raises `ConfigError` naming the key, the value
 and the form expected.
 """
@@ -10,7 +13,7 @@ import configparser
 import difflib
 import re
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +22,17 @@ from zoneinfo import ZoneInfo
 
 from bot import schedule
 
-__all__ = ["DEFAULTS", "Config", "ConfigError", "GroupConfig", "load_config", "parse_config"]
+__all__ = [
+    "DEFAULTS",
+    "GLOBAL_KEYS",
+    "GROUP_KEYS",
+    "Config",
+    "ConfigError",
+    "GroupConfig",
+    "load_config",
+    "parse_config",
+    "section_name",
+]
 
 SECTION = "wgbot"
 
@@ -38,7 +51,16 @@ DEFAULTS: Mapping[str, str] = {
     "duration": "1h",
 }
 
+GLOBAL_KEYS = frozenset({"database"})  # one for all groups: in [wgbot] only
+GROUP_KEYS = tuple(key for key in DEFAULTS if key not in GLOBAL_KEYS)  # a [wgbot.NAME] section's keys
+GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")  # NAME of [wgbot.NAME]
+
 T = TypeVar("T")
+
+
+def section_name(key: str) -> str:
+    """The config section of the group keyed `key`: `[wgbot]` for the first, `[wgbot.NAME]` for the others."""
+    return f"[{SECTION}]" if key == SECTION else f"[{SECTION}.{key}]"
 
 
 class ConfigError(Exception):
@@ -60,9 +82,16 @@ class GroupConfig:
     schedule: schedule.Schedule | None  # None until `first_meeting` is set
     duration: timedelta = timedelta(hours=1)  # how long a meeting lasts; it is closed 30 minutes after
 
+    @property
+    def section(self) -> str:
+        """Its section in the bot config, as error messages name it: `[wgbot]`, `[wgbot.infra]`."""
+        return section_name(self.key)
+
 
 @dataclass(frozen=True)
 class Config:
+    """The data file (one for all groups) and the groups: `[wgbot]`'s first, then in the file's order."""
+
     database: Path
     groups: tuple[GroupConfig, ...]
 
@@ -72,11 +101,12 @@ class Config:
         return self.groups[0]
 
 
-def _check(key: str, raw: str, parse: Callable[[str], T]) -> T:
+def _check(where: str, key: str, raw: str, parse: Callable[[str], T]) -> T:
+    """`parse(raw)`; a ValueError becomes a ConfigError naming `where` (the section) and the key."""
     try:
         return parse(raw)
     except ValueError as error:
-        raise ConfigError(f"[{SECTION}] {key} = {raw!r} is not valid: {error}") from None
+        raise ConfigError(f"{where} {key} = {raw!r} is not valid: {error}") from None
 
 
 def _text(limit: int) -> Callable[[str], str]:
@@ -133,16 +163,16 @@ def _topic(raw: str) -> str:
     return value
 
 
-def _on_the_clock(key: str, raw: str, wall: datetime, zone: ZoneInfo) -> None:
+def _on_the_clock(where: str, key: str, raw: str, wall: datetime, zone: ZoneInfo) -> None:
     """A local time inside a clock change is refused: skipped (never on the clock) or repeated (twice)."""
     if not schedule.exists(wall, zone):
         raise ConfigError(
-            f"[{SECTION}] {key} = {raw!r} does not exist in {zone.key}: the clocks change then "
+            f"{where} {key} = {raw!r} does not exist in {zone.key}: the clocks change then "
             "(as `meeting move` says too); pick another time"
         )
     if schedule.repeated(wall, zone):
         raise ConfigError(
-            f"[{SECTION}] {key} = {raw!r} happens twice in {zone.key} (the clocks go back then); "
+            f"{where} {key} = {raw!r} happens twice in {zone.key} (the clocks go back then); "
             "pick another time or another meeting of the series"
         )
 
@@ -171,44 +201,108 @@ def _duration(raw: str) -> timedelta:
     return durations[0]
 
 
-def parse_config(values: Mapping[str, str], base: Path) -> Config:
-    """Check the `[wgbot]` values (missing keys take DEFAULTS); relative paths are taken from `base`."""
-    unknown = sorted(set(values) - set(DEFAULTS))
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], list(DEFAULTS), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+def _known(where: str, values: Mapping[str, str], known: Iterable[str]) -> None:
+    """Refuse a key the section can't have, naming the section and the keys it can."""
+    known = list(known)
+    unknown = sorted(set(values) - set(known))
+    if not unknown:
+        return
+    if unknown[0] in GLOBAL_KEYS:
         raise ConfigError(
-            f"[{SECTION}] has an unknown key {unknown[0]!r}{hint}; known keys: {', '.join(DEFAULTS)}"
+            f"{where} sets {unknown[0]!r}, which is one for all groups: set it in [{SECTION}] only"
         )
-    merged = {**DEFAULTS, **values}
-    zone = _check("timezone", merged["timezone"], schedule.parse_timezone)
-    reminders = _check("reminders", merged["reminders"], schedule.parse_durations)
-    recurrence = _check("recurrence", merged["recurrence"], schedule.parse_recurrence)
-    first_number = _check("first_number", merged["first_number"], _number)
+    close = difflib.get_close_matches(unknown[0], known, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise ConfigError(f"{where} has an unknown key {unknown[0]!r}{hint}; known keys: {', '.join(known)}")
+
+
+def _group(key: str, own: Mapping[str, str], inherited: Mapping[str, str]) -> GroupConfig:
+    """One group's section checked; a key it does not set comes from `inherited`, then DEFAULTS."""
+    merged = {**DEFAULTS, **inherited, **own}
+    section = section_name(key)
+
+    def where(name: str) -> str:  # an inherited value is named where it is written
+        return f"{section} (from [{SECTION}])" if name in inherited and name not in own else section
+
+    def check(name: str, parse: Callable[[str], T]) -> T:
+        return _check(where(name), name, merged[name], parse)
+
+    zone = check("timezone", schedule.parse_timezone)
+    reminders = check("reminders", schedule.parse_durations)
+    recurrence = check("recurrence", schedule.parse_recurrence)
+    first_number = check("first_number", _number)
     plan = None
     if merged["first_meeting"].strip():
-        first = _check("first_meeting", merged["first_meeting"], schedule.parse_first_meeting)
-        _on_the_clock("first_meeting", merged["first_meeting"], first, zone)
+        first = check("first_meeting", schedule.parse_first_meeting)
+        _on_the_clock(where("first_meeting"), "first_meeting", merged["first_meeting"], first, zone)
         plan = schedule.Schedule(zone, first, recurrence, reminders, first_number)
         if not schedule.meets_within(plan, years=10):
             raise ConfigError(
-                f"[{SECTION}] recurrence = {recurrence!r} gives no meeting in the ten years after "
+                f"{where('recurrence')} recurrence = {recurrence!r} gives no meeting in the ten years after "
                 f"first_meeting = {merged['first_meeting']!r}; check the rule"
             )
-    database = _check("database", merged["database"], _database(base))
-    group = GroupConfig(
-        key=SECTION,
-        stream=_check("stream", merged["stream"], _text(60)),
-        topic=_check("topic", merged["topic"], _topic),
+    return GroupConfig(
+        key=key,
+        stream=check("stream", _text(60)),
+        topic=check("topic", _topic),
         chairs=_chairs(merged["chairs"]),
-        title=_check("title", merged["title"], _text(200)),
+        title=check("title", _text(200)),
         timezone=zone,
-        call_link=_check("call_link", merged["call_link"], _link),
+        call_link=check("call_link", _link),
         reminders=reminders,
         schedule=plan,
-        duration=_check("duration", merged["duration"], _duration),
+        duration=check("duration", _duration),
     )
-    return Config(database=database, groups=(group,))
+
+
+def _one_stream_each(groups: tuple[GroupConfig, ...]) -> None:
+    """Each group has a stream of its own, and a name no other group's stream has (PMs name either)."""
+    seen: dict[str, GroupConfig] = {}
+    for group in groups:
+        other = seen.get(group.stream.casefold())
+        if other is not None:
+            raise ConfigError(
+                f"{other.section} and {group.section} both have stream = {group.stream}: each group "
+                "needs a stream of its own (set `stream` in each [wgbot.NAME] section)"
+            )
+        seen[group.stream.casefold()] = group
+    for group in groups:
+        other = seen.get(group.key.casefold())
+        if other is not None and other is not group:
+            raise ConfigError(
+                f"{group.section} is named like the stream of {other.section} (stream = {other.stream}): "
+                f"a private message starting `{group.key}:` could mean either; rename the section"
+            )
+
+
+def parse_config(
+    values: Mapping[str, str], base: Path, groups: Mapping[str, Mapping[str, str]] | None = None
+) -> Config:
+    """Check `[wgbot]` (`values`) and each further group's `[wgbot.NAME]` section (`groups`, by NAME).
+
+    `[wgbot]` is the first group (key `wgbot`) and holds the defaults of the others: a key a
+    group's section does not set comes from `[wgbot]`, then from DEFAULTS. `database` is for all
+    groups, in `[wgbot]` only. Relative paths are taken from `base`.
+    """
+    _known(f"[{SECTION}]", values, DEFAULTS)
+    folded: dict[str, str] = {SECTION: f"[{SECTION}]"}
+    for name, own in (groups or {}).items():
+        if not GROUP_NAME.fullmatch(name):
+            raise ConfigError(
+                f"[{SECTION}.{name}]: a group's name is letters, digits, '-' and '_' (at most 40), "
+                "like [wgbot.infra]"
+            )
+        if name.casefold() in folded:
+            raise ConfigError(f"[{SECTION}.{name}] and {folded[name.casefold()]} name the same group")
+        folded[name.casefold()] = f"[{SECTION}.{name}]"
+        _known(f"[{SECTION}.{name}]", own, GROUP_KEYS)
+    database = _check(f"[{SECTION}]", "database", {**DEFAULTS, **values}["database"], _database(base))
+    first = _group(SECTION, values, {})
+    inherited = {key: value for key, value in values.items() if key in GROUP_KEYS}
+    others = tuple(_group(name, own, inherited) for name, own in (groups or {}).items())
+    all_groups = (first, *others)
+    _one_stream_each(all_groups)
+    return Config(database=database, groups=all_groups)
 
 
 def load_config(path: Path | None) -> Config:
@@ -230,4 +324,13 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"the bot config {path} is not an INI file: {error}") from None
     if not parser.has_section(SECTION):
         raise ConfigError(f"the bot config {path} has no [{SECTION}] section")
-    return parse_config(dict(parser.items(SECTION)), path.resolve().parent)
+    groups: dict[str, dict[str, str]] = {}
+    for section in parser.sections():
+        if section.startswith(f"{SECTION}."):
+            groups[section.removeprefix(f"{SECTION}.")] = dict(parser.items(section))
+        elif section != SECTION:
+            raise ConfigError(
+                f"the bot config {path} has a section [{section}] wgbot does not know: it reads [{SECTION}] "
+                f"(the first group and the defaults) and one [{SECTION}.NAME] per further group"
+            )
+    return parse_config(dict(parser.items(SECTION)), path.resolve().parent, groups)
