@@ -253,8 +253,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def test_the_readme_meeting_is_what_the_shell_answers(tmp_path: Path) -> None:
     """The whole meeting shown in README's "Meeting mode" section, replayed in the shell."""
-    section = README.read_text(encoding="utf-8").split("## Meeting mode", 1)[1].split("\n## ", 1)[0]
-    block = section.split("A whole meeting in the shell", 1)[1].split("```\n", 2)[1]
+    section = README.read_text(encoding="utf-8").split("\n## Meeting mode", 1)[1]
+    block = section.split("A whole meeting in the shell", 1)[1].split("```\n", 2)[1]  # the code block
     lines = block.rstrip("\n").split("\n")
     assert lines[0] == f"$ wgbot shell --as {meeting15.CHAIR}"
     steps: list[tuple[str, str, list[str]]] = []
