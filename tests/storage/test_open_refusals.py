@@ -83,7 +83,7 @@ DAMAGE: dict[str, tuple[Callable[[Data], None], str]] = {
     ),
     "record-kind-unknown": (
         lambda d: record(d, "action/1").update(kind="task"),
-        "field 'kind' is a string ('task'), expected 'agenda' or 'action'",
+        "field 'kind' is a string ('task'), expected 'agenda', 'action', 'minutes' or 'meeting'",
     ),
     "record-time-without-zone": (
         lambda d: record(d, "agenda/1").update(created_at="2020-11-20T12:00:00"),
