@@ -1,4 +1,10 @@
-"""One message in, one reply out: parse, load, apply, save, render. Shared by every adapter."""
+"""One message in, one reply out: route, parse, load, apply, save, render. Shared by every adapter.
+
+A command is for one group (`bot.routing`): the group of the stream it was sent in, or, in a private
+message, the group named first (`infra: agenda`). A private message that names none while several
+groups could be meant is answered without one where it needs none (`help`, someone's actions in
+every group) and otherwise with the list of the groups.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot import commands, grammar, minutes
+from bot import commands, grammar, minutes, routing
 from bot.config import Config, GroupConfig
-from bot.model import Person
+from bot.model import Group, Person
 from bot.ports import Clock, Files, SendFailed
 from bot.render import render
-from bot.replies import Ack, CalendarFile, MeetingInfo, NotesView, Problem, Reacted, Reply
+from bot.replies import (
+    Ack,
+    ActionsByGroup,
+    ActionsView,
+    CalendarFile,
+    MeetingInfo,
+    NotesView,
+    Problem,
+    Reacted,
+    Reply,
+)
 from storage.engine import StorageError
 from storage.store import Store
 
@@ -25,6 +41,8 @@ class Incoming:
 
     `message_id` and `reply_to` come from Zulip: they are saved with the change, so the message is
     never applied twice and its reply is never lost. A str `message_id` keys another event (a reaction).
+    `stream`: the group's stream it was sent in, as the config names it (None: a private message);
+    `group`: the key of the group it is about, when the adapter knows it (a reaction to a saved post).
     """
 
     text: str
@@ -32,11 +50,14 @@ class Incoming:
     message_id: int | str | None = None
     reply_to: Mapping[str, Any] | None = None
     topic: str | None = None  # the stream topic it was written in (None: a private message, the shell)
+    stream: str | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
 class Handled:
-    """The reply to send, and the record it is about when it is about exactly one (for reactions).
+    """The reply to send, and the record it is about when it is about exactly one (for reactions):
+    (group key, kind, id).
 
     `react`: the command is acknowledged with this emoji reaction on it instead of `reply` (which a
     terminal shows). `reply_to`: where the reply goes when not where the command came from (notes go
@@ -44,7 +65,7 @@ class Handled:
     """
 
     reply: str
-    record: tuple[str, int] | None = None
+    record: tuple[str, str, int] | None = None
     react: str | None = None
     reply_to: Mapping[str, Any] | None = None
     sections: bool = False
@@ -71,18 +92,28 @@ class WgBot:
         self.listeners: list[Callable[[], None]] = []  # told after every change (the scheduler listens)
         self.files: Files | None = None  # where `meeting calendar` hands out its file (set by the adapter)
 
-    @property
-    def group_config(self) -> GroupConfig:
-        return self.config.group
-
-    def info(self) -> MeetingInfo:
-        group = self.group_config
+    @staticmethod
+    def info(group: GroupConfig) -> MeetingInfo:
         return MeetingInfo(group.title, group.timezone, group.call_link)
+
+    def _context(self, message: Incoming, config: GroupConfig) -> commands.Context:
+        return commands.Context(
+            actor=message.sender,
+            now=self.clock.now(),
+            info=self.info(config),
+            is_chair=self._is_chair(message.sender, config),
+            people=self._people,
+            schedule=config.schedule,
+            topic=message.topic,
+            topic_template=config.topic,
+            duration=config.duration,
+        )
 
     def handle(self, message: Incoming) -> Handled:
         """Carry out one command; the change, the message id and the reply are saved together."""
+        routed = routing.route(self.config, message.text, stream=message.stream, group=message.group)
         try:
-            command = grammar.parse(message.text)
+            command = grammar.parse(routed.text)
         except grammar.ParseError as error:
             spec = error.spec
             if spec is None:
@@ -90,35 +121,62 @@ class WgBot:
             else:
                 problem = Problem(error.message, grammar.usage(spec), spec.example, error.suggestion)
             handled = Handled(render(problem))
-            if message.topic is not None:
-                self.saw(message.sender, message.topic)
+            if message.topic is not None and routed.group is not None:
+                self.saw(message.sender, message.topic, routed.group)
             if message.message_id is not None:
                 self.store.mark_handled(message.message_id, self._effect(message.reply_to, handled))
             return handled
+        if routed.group is None:
+            return self._unrouted(message, command)
         with self.lock:
-            config = self.group_config
-            context = commands.Context(
-                actor=message.sender,
-                now=self.clock.now(),
-                info=self.info(),
-                is_chair=self._is_chair(message.sender, config),
-                people=self._people,
-                schedule=config.schedule,
-                topic=message.topic,
-                topic_template=config.topic,
-                duration=config.duration,
-            )
+            config = routed.group
+            context = self._context(message, config)
             before = self.store.load(config.key)
             present = minutes.attend(before, message.sender, message.topic)  # writing in its topic counts
             outcome = commands.apply(present, command, context)
             reply = self._hand_out(outcome.reply)
-            handled = self._handled(reply, message.reply_to)
+            handled = self._handled(reply, message.reply_to, config)
             effect = self._effect(message.reply_to, handled) if message.message_id is not None else None
             self.store.save(before, outcome.group, message_id=message.message_id, effect=effect)
         if outcome.group != before:
             for listener in self.listeners:
                 listener()
         return handled
+
+    def _unrouted(self, message: Incoming, command: grammar.Command) -> Handled:
+        """A private message that names no group while several could be meant: answered if it needs
+        no group (`help`; `actions mine` and `action list @**Name**` look in every group), else with
+        the list of the groups."""
+        reply: Reply
+        if isinstance(command, grammar.Help):
+            reply = commands.apply(Group(""), command, self._context(message, self.config.groups[0])).reply
+        elif isinstance(command, grammar.ActionList) and command.scope in ("mine", "person"):
+            reply = self._actions_everywhere(message, command)
+        else:
+            first = self.config.groups[1]
+            reply = Problem(
+                "I serve several groups: say which one first, by its name or its stream, as in "
+                f"`{first.key}: {routed_example(message.text)}`. The groups: "
+                + ", ".join(routing.describe(group) for group in self.config.groups)
+                + "."
+            )
+        handled = Handled(render(reply))
+        if message.message_id is not None:
+            self.store.mark_handled(message.message_id, self._effect(message.reply_to, handled))
+        return handled
+
+    def _actions_everywhere(self, message: Incoming, command: grammar.ActionList) -> Reply:
+        """Someone's open actions in each group, by group (a refusal, say an unknown person, as it is)."""
+        parts: list[tuple[str, str, ActionsView]] = []
+        with self.lock:
+            for config in self.config.groups:
+                reply = commands.apply(
+                    self.store.load(config.key), command, self._context(message, config)
+                ).reply
+                if not isinstance(reply, ActionsView):
+                    return reply
+                parts.append((config.stream, config.title, reply))
+        return ActionsByGroup(tuple(parts))
 
     def _hand_out(self, reply: Reply) -> Reply:
         """A file the reply carries, handed out (uploaded, written) and named in it."""
@@ -131,49 +189,53 @@ class WgBot:
         except SendFailed as error:
             return Problem(f"I could not hand out the calendar just now ({error}); try again in a minute.")
 
-    def _handled(self, reply: Reply, reply_to: Mapping[str, Any] | None) -> Handled:
+    def _handled(self, reply: Reply, reply_to: Mapping[str, Any] | None, config: GroupConfig) -> Handled:
         about = reply.record if isinstance(reply, Ack) else None
-        record = (about.kind, about.id) if about else None
+        record = (config.key, about.kind, about.id) if about else None
         if isinstance(reply, Reacted):
             return Handled(render(reply), react=reply.emoji)
         if isinstance(reply, NotesView):  # posted in the meeting's topic, wherever `meeting end` came from
             after = (reply_to or {}).get("after", self.store.last_handled() or 0)
             where = {
                 "type": "stream",
-                "stream": self.group_config.stream,
+                "stream": config.stream,
                 "topic": reply.topic,
                 "after": after,
             }
             return Handled(render(reply), reply_to=where, sections=True)
         return Handled(render(reply), record)
 
-    def saw(self, sender: Person, topic: str) -> None:
+    def saw(self, sender: Person, topic: str, config: GroupConfig) -> None:
         """A message in the group's stream that is not a command: its sender is at the meeting held there."""
         with self.lock:
-            before = self.store.load(self.group_config.key)
+            before = self.store.load(config.key)
             after = minutes.attend(before, sender, topic)
             if after != before:
                 self.store.save(before, after)
 
-    def close_due(self) -> str | None:
-        """Close the open meeting if nobody ended it in time, its notes saved as a reply to post.
+    def close_due(self) -> list[str]:
+        """Close each group's open meeting that nobody ended in time, its notes saved as a reply to post.
 
-        The close and its notes are saved together under a key of their own (returned), and
+        Each close and its notes are saved together under a key of their own (returned), and
         delivered like any reply: once, looked for before sending again after a crash.
         """
+        keys = [key for config in self.config.groups if (key := self._close_due(config)) is not None]
+        if keys:
+            for listener in self.listeners:
+                listener()
+        return keys
+
+    def _close_due(self, config: GroupConfig) -> str | None:
         with self.lock:
-            config = self.group_config
             before = self.store.load(config.key)
-            outcome = minutes.auto_close(before, self.clock.now(), config.duration, self.info())
+            outcome = minutes.auto_close(before, self.clock.now(), config.duration, self.info(config))
             if outcome is None:
                 return None
             assert isinstance(outcome.reply, NotesView)
             closed = outcome.group.meetings[outcome.reply.notes.number]
             key = f"close-{config.key}-{closed.number}-{len(closed.history)}"  # a reopened one closes anew
-            effect = self._effect(None, self._handled(outcome.reply, None))
+            effect = self._effect(None, self._handled(outcome.reply, None, config))
             self.store.save(before, outcome.group, message_id=key, effect=effect)
-        for listener in self.listeners:
-            listener()
         return key
 
     @staticmethod
@@ -186,6 +248,12 @@ class WgBot:
             **({"react": handled.react} if handled.react else {}),
             **({"sections": True} if handled.sections else {}),
         }
+
+
+def routed_example(text: str, limit: int = 60) -> str:
+    """The command of a private message, on one line and short, to show in code with a group's name."""
+    line = " ".join(text.replace("`", "").split()) or "agenda"
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def open_store(config: Config) -> Store:

@@ -8,7 +8,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, routing
 from bot.adapters.zulip import StartupError
 from bot.adapters.zulip_api import ApiError
 from bot.config import ConfigError, load_config
@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     shell.add_argument(
         "--as", dest="user", default=None, help="your name in the chat (default: your login name)"
+    )
+    shell.add_argument(
+        "--group", help="the group to start in, by its section name or its stream (default: [wgbot]'s)"
     )
     run = commands.add_parser("run", help="run the bot on Zulip")
     run.add_argument(
@@ -51,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "shell"
     try:
         if command == "shell":
-            return _shell(getattr(args, "bot_config", None), getattr(args, "user", None))
+            return _shell(
+                getattr(args, "bot_config", None), getattr(args, "user", None), getattr(args, "group", None)
+            )
         if command == "run":
             return _run(args.config, args.bot_config)
         if command == "calendar":
@@ -62,19 +67,20 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _shell(config_path: Path | None, user: str | None) -> int:
+def _shell(config_path: Path | None, user: str | None, group: str | None = None) -> int:
     from bot.adapters.clock import SystemClock
     from bot.adapters.terminal import ShellOutput, run_shell, shell_bot, shell_scheduler
     from bot.app import open_store
 
     config = load_config(config_path)
+    routing.pick(config, group)  # an unknown group stops here, before the data file is opened
     store = open_store(config)
     user = user or getpass.getuser()
     output = ShellOutput()  # sys.stdout as it is when printing (prompt_toolkit patches it)
     bot = shell_bot(config, store, SystemClock(), chair=user)
     scheduler = shell_scheduler(bot, output)  # prints reminders; records them in memory only
     try:
-        run_shell(bot, user, output=output, started=scheduler.start)
+        run_shell(bot, user, output=output, started=scheduler.start, group=group)
     except KeyboardInterrupt:
         output.block("")
     finally:
@@ -131,10 +137,10 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
     store = open_store(config)  # first: a second copy on the same data stops here
     try:
         api = ZulipApi(connect(zuliprc), claimed=store.claimed_messages)
-        me, stream = check_startup(api, config.group)
+        me, streams = check_startup(api, config)
         directory = Directory()
         bot = WgBot(config, store, SystemClock(), is_chair=directory.is_chair, people=directory.lookup)
-        runner = ZulipRunner(bot, api, me, stream, directory)
+        runner = ZulipRunner(bot, api, me, streams, directory)
         runner.register()  # the server's limits, its people, the chairs
         scheduler_api = ZulipApi(
             connect(zuliprc), my_id=api.my_id, claimed=store.claimed_messages, streams=api.streams
@@ -152,7 +158,10 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
         # restart, a saved reply not yet sent goes out then.
         signal.signal(signal.SIGTERM, _interrupt)
         logging.getLogger("wgbot").info(
-            "wgbot %s on #%s as %s", __version__, config.group.stream, me["full_name"]
+            "wgbot %s on %s as %s",
+            __version__,
+            ", ".join(f"#{group.stream}" for group in config.groups),
+            me["full_name"],
         )
         try:
             with contextlib.suppress(KeyboardInterrupt):

@@ -16,6 +16,7 @@ from bot import schedule as sched
 from bot.model import ActionItem, AgendaItem, MinutesLine, Person, Record
 from bot.replies import (
     Ack,
+    ActionsByGroup,
     ActionsView,
     AgendaView,
     CalendarFile,
@@ -150,6 +151,21 @@ def _actions(reply: ActionsView) -> str:
     )
 
 
+def _actions_by_group(reply: ActionsByGroup) -> str:
+    """One listing per group that has some, under the group's stream; the groups with none left out."""
+    first = reply.parts[0][2]
+    title = f"**{first.title}**" + (f" of {mention(first.person)}" if first.person else "")
+    found = [(stream, name, view) for stream, name, view in reply.parts if view.items]
+    if not found:
+        streams = ", ".join(f"#**{stream}**" for stream, _, _ in reply.parts)
+        return f"{title}: none, in any group ({streams})."
+    lines = [f"{title} in all {len(reply.parts)} groups ({sum(len(view.items) for _, _, view in found)})"]
+    for stream, name, view in found:
+        lines.append(f"In #**{stream}** ({user_text(name)}):")
+        lines.extend(action_lines(view.items, view.now, only=view.only))
+    return "\n".join(lines)
+
+
 def _help(reply: HelpView) -> str:
     if not reply.detailed:
         lines = ["**wgbot commands** (`help COMMAND` explains one):"]
@@ -276,6 +292,7 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     Problem: _problem,
     AgendaView: _agenda,
     ActionsView: _actions,
+    ActionsByGroup: _actions_by_group,
     HelpView: _help,
     MeetingView: _meeting,
     ScheduleView: _schedule,

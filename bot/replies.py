@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # bot.notes renders through bot.render, which reads these rep
 
 __all__ = [
     "Ack",
+    "ActionsByGroup",
     "ActionsView",
     "AgendaView",
     "CalendarFile",
@@ -73,6 +74,13 @@ class ActionsView:
     now: datetime  # in the group's time zone
     person: Person | None = None  # whose actions, when not the asker's
     only: Person | None = None  # show only this owner's group
+
+
+@dataclass(frozen=True)
+class ActionsByGroup:
+    """Someone's open actions in every group the bot serves (asked in a private message), by group."""
+
+    parts: tuple[tuple[str, str, ActionsView], ...]  # each group's (stream, title, listing), in config order
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,7 @@ Reply = (
     | Problem
     | AgendaView
     | ActionsView
+    | ActionsByGroup
     | HelpView
     | MeetingView
     | ScheduleView

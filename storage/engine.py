@@ -66,7 +66,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from storage.journal import Entry, Journal, JournalDamaged, Op, read_entries
-from storage.migrations import schema1_to_2, schema2_to_3, schema3_to_4
+from storage.migrations import schema1_to_2, schema2_to_3, schema3_to_4, schema4_to_5
 
 __all__ = [
     "MAX_DEPTH",
@@ -84,7 +84,7 @@ __all__ = [
 
 APP = "wgbot"
 META_TABLE = "_meta"
-SCHEMA_VERSION: int = 4
+SCHEMA_VERSION: int = 5
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 # from-version -> function turning the whole raw data of that version into the next version's.
 # The engine sets _meta's schema number after each step; a migration need not touch _meta.
@@ -92,6 +92,7 @@ MIGRATIONS: dict[int, Migration] = {
     1: schema1_to_2,  # groups keyed by config section, not stream
     2: schema2_to_3,  # commits go to a journal beside the file (older wgbots would not read it)
     3: schema3_to_4,  # minutes and meetings held in chat (nothing to change)
+    4: schema4_to_5,  # a saved reply's record names its group: [group, kind, id]
 }
 # What a caller checks in the data at open, before anything is written: raises ValueError to refuse it.
 Check = Callable[[Mapping[str, Mapping[str, Any]]], None]
@@ -460,8 +461,6 @@ def _load_or_create(path: Path, check: Check | None) -> _Loaded:
     mode = stat.S_IMODE(status.st_mode)
     data_in, schema = _parse(path, raw)
     tables = _check_layout(path, data_in)
-    if schema < SCHEMA_VERSION:
-        tables = _migrated(path, data_in, schema)
     seq = tables[META_TABLE]["1"].get("seq", 0)
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         _unreadable(path, f"its commit number {seq!r} is not a whole number")
@@ -473,6 +472,8 @@ def _load_or_create(path: Path, check: Check | None) -> _Loaded:
     except JournalDamaged as exc:
         _unreadable(journal_path, str(exc))
     seq = _replay(journal_path, tables, entries, seq)
+    if schema < SCHEMA_VERSION:  # the journal holds commits of the file's schema: migrated with it
+        tables = _migrated(path, tables, schema)
     if check is not None:
         try:
             check(tables)

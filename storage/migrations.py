@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FIRST_GROUP", "schema1_to_2", "schema2_to_3", "schema3_to_4"]
+__all__ = ["FIRST_GROUP", "schema1_to_2", "schema2_to_3", "schema3_to_4", "schema4_to_5"]
 
 # Schema 1 had one `[wgbot]` section per bot config, so its data belongs to the group keyed `wgbot`.
 FIRST_GROUP = "wgbot"
@@ -122,4 +122,19 @@ def schema3_to_4(data: dict[str, Any]) -> dict[str, Any]:
     A schema 3 file has none of them and reads as it is (`next_minutes_id` is 1 when absent); the
     step exists so that an older wgbot refuses a file holding minutes instead of misreading it.
     """
+    return data
+
+
+def schema4_to_5(data: dict[str, Any]) -> dict[str, Any]:
+    """Many groups: a saved reply about one record names the record's group, `[group, kind, id]`.
+
+    Up to schema 4 the bot served one group, so every `record` of a handled message (table
+    `handled`) and of a post (table `posts`) as `[kind, id]` is about the group `wgbot`. Tables the
+    store does not read (`retired_posts`, from schema 1) are left as they are.
+    """
+    for table in ("handled", "posts"):
+        for doc in data.get(table, {}).values():
+            about = doc.get("record") if isinstance(doc, dict) else None
+            if isinstance(about, list) and len(about) == 2:
+                doc["record"] = [FIRST_GROUP, *about]
     return data

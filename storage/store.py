@@ -8,7 +8,8 @@ Tables (all keyed by strings, see `storage.engine`). A group is keyed by its con
 - `handled`:  every handled Zulip message id with its reply and whether that was sent, so none is
               applied twice and no reply is lost;
 - `cursor`:   the highest message id handled, where a catch-up after downtime starts;
-- `posts`:    the bot's own messages that are about one record, so a reaction can close it;
+- `posts`:    the bot's own messages that are about one record, so a reaction can close it (the
+              record as `[group, kind, id]`, as in the `record` of a handled message);
 - `reminders`: one per (group, meeting slot, offset), key `<group>/<slot>/<seconds>` (see below).
 
 Every document is decoded once when the file is opened (`check`): a file with a damaged document is
@@ -95,8 +96,8 @@ def _check_handled(doc: Any) -> None:
 
 def _check_about(fields: Fields) -> None:
     about = fields.items("record")
-    if len(about) != 2 or not isinstance(about[0], str) or type(about[1]) is not int:
-        raise DecodeError(f"field 'record' is {about!r}, expected [kind, id]")
+    if len(about) != 3 or not all(isinstance(part, str) for part in about[:2]) or type(about[2]) is not int:
+        raise DecodeError(f"field 'record' is {about!r}, expected [group, kind, id]")
 
 
 def _check_post(doc: Any) -> None:
@@ -303,10 +304,10 @@ class Store:
         """A bot message that is about exactly one record: that record and where the message is."""
         return self._db.get("posts", str(message_id))
 
-    def post_about(self, message_id: int) -> tuple[str, int] | None:
-        """The record a bot message is about, if it is about exactly one."""
+    def post_about(self, message_id: int) -> tuple[str, str, int] | None:
+        """The record a bot message is about, if it is about exactly one: (group key, kind, id)."""
         doc = self.post(message_id)
-        return None if doc is None else (str(doc["record"][0]), int(doc["record"][1]))
+        return None if doc is None else (str(doc["record"][0]), str(doc["record"][1]), int(doc["record"][2]))
 
     # --- reminders ------------------------------------------------------------------------------
     # Table `reminders`: one document per (group, meeting slot, offset), key `<group>/<slot>/<seconds>`.

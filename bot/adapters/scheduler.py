@@ -47,6 +47,7 @@ from typing import Protocol
 from bot import reminders
 from bot import schedule as sched
 from bot.app import WgBot
+from bot.config import GroupConfig
 from bot.model import Group
 from bot.ports import Outbox, SendFailed
 from bot.reminders import Draft, Key, Posted, Refresh, Snapshot
@@ -69,9 +70,10 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return a if b is None else min(a, b)
 
 
-def _describe(key: Key) -> str:
+def _describe(config: GroupConfig, key: Key) -> str:
     slot, offset = key
-    return f"reminder {int(offset.total_seconds())}s before the meeting of slot {slot.isoformat()}"
+    seconds = int(offset.total_seconds())
+    return f"{config.section} reminder {seconds}s before the meeting of slot {slot.isoformat()}"
 
 
 class ReminderLedger(Protocol):
@@ -115,8 +117,8 @@ class Scheduler:
         self._edit_window = edit_window
         self._max_message_length = max_message_length
         self._max_topic_length = max_topic_length
-        self._failures: dict[Key, int] = {}  # failed tries in a row, by reminder
-        self._given_up: dict[Key, Snapshot] = {}  # edits given up, until the reminder should show more
+        self._failures: dict[tuple[str, Key], int] = {}  # failed tries in a row, by (group, reminder)
+        self._given_up: dict[tuple[str, Key], Snapshot] = {}  # edits given up, until it should show more
         self._debounce = timedelta(seconds=debounce)
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -178,26 +180,47 @@ class Scheduler:
     # --- one pass ------------------------------------------------------------------------------
 
     def run_due(self) -> datetime | None:
-        """Do what is due now: finish interrupted sends, post due reminders, refresh stale ones.
+        """Do what is due now, for every group: finish interrupted sends, post due reminders, refresh
+        stale ones.
 
         Returns when to run again (None: nothing is scheduled). Each reminder is handled on its own;
-        when one fails (`SendFailed`), the others are still done, then the first failure is raised.
-        What was not done is stored as pending and done by a later run, or given up.
+        when one fails (`SendFailed`), the others (of every group) are still done, then the first
+        failure is raised. What was not done is stored as pending and done by a later run, or given up.
         """
-        config = self._bot.group_config
-        if config.schedule is None:
-            return None
-        stream = config.stream
-        info = self._bot.info()
         now = self._clock.now()
         with self._changes:
             seen = self._changed_at
             hold = None if seen is None else seen + self._debounce
             if hold is not None and self._dirty_since is not None:
                 hold = min(hold, self._dirty_since + self._debounce * DEBOUNCE_CAP)
-        errors: dict[Key, Exception] = {}  # this run's failures not given up
+        held = hold is not None and now < hold
+        errors: dict[tuple[str, Key], Exception] = {}  # this run's failures not given up
+        wake: datetime | None = None
+        waiting = False  # a group's stale reminders wait for quiet (the debounce)
+        for config in self._bot.config.groups:
+            if config.schedule is None:
+                continue
+            group_wake, stale = self._run_group(config, now, held, errors)
+            wake = _earliest(wake, group_wake)
+            if stale and held:
+                waiting = True
+                wake = _earliest(wake, hold)
+        if not waiting:
+            with self._changes:
+                if self._changed_at == seen:
+                    self._changed_at = self._dirty_since = None
+        if errors:
+            raise next(iter(errors.values()))
+        return wake
+
+    def _run_group(
+        self, config: GroupConfig, now: datetime, held: bool, errors: dict[tuple[str, Key], Exception]
+    ) -> tuple[datetime | None, bool]:
+        """One group's pass (see `run_due`); returns when to look again and whether some are stale."""
+        assert config.schedule is not None
+        info = self._bot.info(config)
         failed: set[Key] = set()
-        group, posted = self._load(stream)
+        group, posted = self._load(config)
         pending = [p for p in posted.values() if p.state == reminders.SENDING or p.update is not None]
         if pending:
             live = reminders.live_meetings(config.schedule, group.calendar, now, {p.slot for p in pending})
@@ -205,9 +228,10 @@ class Scheduler:
             later = partial(self._later_due, config.schedule.reminders, now)
             for p in pending:
                 meeting = live.get(p.slot)
-                recover = partial(self._recover, stream, p, meeting, now, claimed, later(p, meeting))
-                self._attempt(p.key, recover, partial(self._give_up_pending, stream, p), errors, failed)
-            group, posted = self._load(stream)
+                recover = partial(self._recover, config, p, meeting, now, claimed, later(p, meeting))
+                give_up = partial(self._give_up_pending, config, p)
+                self._attempt(config, p.key, recover, give_up, errors, failed)
+            group, posted = self._load(config)
         todo = reminders.plan(
             group,
             config,
@@ -218,34 +242,28 @@ class Scheduler:
             max_topic_length=self._max_topic_length,
         )
         for draft in todo.due:
-            post = partial(self._post, stream, draft, now)
-            self._attempt(draft.key, post, partial(self._drop, stream, draft.key), errors, failed)
-        wake = todo.wake
-        if todo.stale and hold is not None and now < hold:
-            wake = _earliest(wake, hold)
-        else:
-            for refresh in todo.stale:
-                key = refresh.posted.key
-                if key in failed or self._given_up.get(key) == refresh.shown:
-                    continue  # tried and failed in this run already, or given up until it changes
-                refresh_it = partial(self._refresh, stream, refresh, now)
-                give_up = partial(self._give_up_refresh, stream, key, refresh.shown)
-                self._attempt(key, refresh_it, give_up, errors, failed)
-            with self._changes:
-                if self._changed_at == seen:
-                    self._changed_at = self._dirty_since = None
-        if errors:
-            raise next(iter(errors.values()))
-        return wake
+            post = partial(self._post, config, draft, now)
+            self._attempt(config, draft.key, post, partial(self._drop, config, draft.key), errors, failed)
+        if todo.stale and held:
+            return todo.wake, True
+        for refresh in todo.stale:
+            key = refresh.posted.key
+            if key in failed or self._given_up.get((config.key, key)) == refresh.shown:
+                continue  # tried and failed in this run already, or given up until it changes
+            refresh_it = partial(self._refresh, config, refresh, now)
+            give_up = partial(self._give_up_refresh, config, key, refresh.shown)
+            self._attempt(config, key, refresh_it, give_up, errors, failed)
+        return todo.wake, bool(todo.stale)
 
     # --- failures, one reminder at a time --------------------------------------------------------
 
     def _attempt(
         self,
+        config: GroupConfig,
         key: Key,
         work: Callable[[], None],
         give_up: Callable[[], str],
-        errors: dict[Key, Exception],
+        errors: dict[tuple[str, Key], Exception],
         failed: set[Key],
     ) -> None:
         """Do one reminder's `work`; on a failure, count it, and at `GIVE_UP_AFTER` call `give_up`."""
@@ -254,53 +272,53 @@ class Scheduler:
         except Exception as error:
             failed.add(key)
             if isinstance(error, SendFailed) and not error.permanent:  # Zulip away: wait, don't give up
-                log.warning("%s not done yet, Zulip did not answer: %s", _describe(key), error)
-                errors.setdefault(key, error)
+                log.warning("%s not done yet, Zulip did not answer: %s", _describe(config, key), error)
+                errors.setdefault((config.key, key), error)
                 return
             if isinstance(error, WriteFailed):  # the data file can't be written: wait, never give up
-                log.warning("%s not done yet, it could not be saved: %s", _describe(key), error)
-                errors.setdefault(key, error)
+                log.warning("%s not done yet, it could not be saved: %s", _describe(config, key), error)
+                errors.setdefault((config.key, key), error)
                 return
-            tries = self._failures[key] = self._failures.get(key, 0) + 1
+            tries = self._failures[(config.key, key)] = self._failures.get((config.key, key), 0) + 1
             if tries < GIVE_UP_AFTER:
                 log.warning(
                     "%s failed (%d of %d tries): %s",
-                    _describe(key),
+                    _describe(config, key),
                     tries,
                     GIVE_UP_AFTER,
                     error,
                     exc_info=not isinstance(error, SendFailed),
                 )
-                errors.setdefault(key, error)
+                errors.setdefault((config.key, key), error)
                 return
-            del self._failures[key]
+            del self._failures[(config.key, key)]
             with self._bot.lock:
                 outcome = give_up()
             log.error(
                 "gave up on %s after %d failed tries (the last: %s); %s",
-                _describe(key),
+                _describe(config, key),
                 tries,
                 error,
                 outcome,
                 exc_info=not isinstance(error, SendFailed),
             )
         else:
-            self._failures.pop(key, None)
+            self._failures.pop((config.key, key), None)
 
-    def _drop(self, stream: str, key: Key) -> str:
-        if key in self._ledger.reminders(self._key):
-            self._ledger.reminder_dropped(self._key, key)
+    def _drop(self, config: GroupConfig, key: Key) -> str:
+        if key in self._ledger.reminders(config.key):
+            self._ledger.reminder_dropped(config.key, key)
         return "it is dropped and will not be posted"
 
-    def _give_up_pending(self, stream: str, p: Posted) -> str:
+    def _give_up_pending(self, config: GroupConfig, p: Posted) -> str:
         if p.state == reminders.SENDING:
-            return self._drop(stream, p.key)
-        return self._give_up_refresh(stream, p.key, p.update_shown)
+            return self._drop(config, p.key)
+        return self._give_up_refresh(config, p.key, p.update_shown)
 
-    def _give_up_refresh(self, stream: str, key: Key, shown: Snapshot | None) -> str:
-        self._ledger.reminder_updated(self._key, key, sent=False)
+    def _give_up_refresh(self, config: GroupConfig, key: Key, shown: Snapshot | None) -> str:
+        self._ledger.reminder_updated(config.key, key, sent=False)
         if shown is not None:
-            self._given_up[key] = shown
+            self._given_up[(config.key, key)] = shown
         return "its post does not show the latest changes; tried again at the next change"
 
     @staticmethod
@@ -312,18 +330,14 @@ class Scheduler:
             offset < p.offset and meeting.starts_at - offset <= now for offset in offsets
         )
 
-    @property
-    def _key(self) -> str:
-        """The group's key in the store and the ledger (the outbox takes its stream)."""
-        return self._bot.group_config.key
-
-    def _load(self, stream: str) -> tuple[Group, dict[Key, Posted]]:
+    def _load(self, config: GroupConfig) -> tuple[Group, dict[Key, Posted]]:
+        """The group's data and its reminders, by the group's key in the store and the ledger."""
         with self._bot.lock:
-            return self._bot.store.load(self._key), self._ledger.reminders(self._key)
+            return self._bot.store.load(config.key), self._ledger.reminders(config.key)
 
     def _recover(
         self,
-        stream: str,
+        config: GroupConfig,
         p: Posted,
         meeting: sched.Meeting | None,
         now: datetime,
@@ -339,40 +353,45 @@ class Scheduler:
         store = self._ledger
         wanted = meeting is not None and not meeting.skipped
         if p.state == reminders.SENDING:
-            found = self._outbox.find_post(stream, p.topic, p.content)
+            found = self._outbox.find_post(config.stream, p.topic, p.content)
             if found in claimed:
                 found = None
             if found is not None:
-                log.info("%s had gone out as message %s", _describe(p.key), found)
+                log.info("%s had gone out as message %s", _describe(config, p.key), found)
             elif wanted and later_due:
                 log.warning(
                     "%s was not sent before a stop or failure; superseded by a later reminder due now",
-                    _describe(p.key),
+                    _describe(config, p.key),
                 )
                 with self._bot.lock:
-                    store.reminder_superseded(self._key, p.key)
+                    store.reminder_superseded(config.key, p.key)
                 return
             elif wanted:
-                log.warning("%s was not sent before a stop or failure; sending it now", _describe(p.key))
-                found = self._outbox.post(stream, p.topic, p.content)
+                log.warning(
+                    "%s was not sent before a stop or failure; sending it now", _describe(config, p.key)
+                )
+                found = self._outbox.post(config.stream, p.topic, p.content)
             else:
                 log.info(
-                    "%s was never sent and its meeting has started or is skipped; dropped", _describe(p.key)
+                    "%s was never sent and its meeting has started or is skipped; dropped",
+                    _describe(config, p.key),
                 )
                 with self._bot.lock:
-                    store.reminder_dropped(self._key, p.key)
+                    store.reminder_dropped(config.key, p.key)
                 return
             with self._bot.lock:
-                store.reminder_sent(self._key, p.key, found, now)
+                store.reminder_sent(config.key, p.key, found, now)
         elif p.update is not None:
-            found = self._outbox.find_post(stream, p.topic, p.update)
+            found = self._outbox.find_post(config.stream, p.topic, p.update)
             if found is None and wanted:
-                log.warning("the update to %s was not sent before a stop; sending it now", _describe(p.key))
-                found = self._outbox.post(stream, p.topic, p.update)
+                log.warning(
+                    "the update to %s was not sent before a stop; sending it now", _describe(config, p.key)
+                )
+                found = self._outbox.post(config.stream, p.topic, p.update)
             with self._bot.lock:
-                store.reminder_updated(self._key, p.key, sent=found is not None)
+                store.reminder_updated(config.key, p.key, sent=found is not None)
 
-    def _post(self, stream: str, draft: Draft, now: datetime) -> None:
+    def _post(self, config: GroupConfig, draft: Draft, now: datetime) -> None:
         posted = Posted(
             draft.key[0],
             draft.key[1],
@@ -383,15 +402,15 @@ class Scheduler:
             shown=draft.shown,
         )
         with self._bot.lock:
-            self._ledger.reminder_sending(self._key, posted, draft.superseded)
-        message_id = self._outbox.post(stream, draft.topic, draft.content)
+            self._ledger.reminder_sending(config.key, posted, draft.superseded)
+        message_id = self._outbox.post(config.stream, draft.topic, draft.content)
         with self._bot.lock:
-            self._ledger.reminder_sent(self._key, draft.key, message_id, now)
+            self._ledger.reminder_sent(config.key, draft.key, message_id, now)
         late = now - (draft.meeting.starts_at - draft.key[1])
         note = f", {int(late.total_seconds())} s late" if late > timedelta(minutes=1) else ""
-        log.info("posted %s as message %s%s", _describe(draft.key), message_id, note)
+        log.info("posted %s as message %s%s", _describe(config, draft.key), message_id, note)
 
-    def _refresh(self, stream: str, refresh: Refresh, now: datetime) -> None:
+    def _refresh(self, config: GroupConfig, refresh: Refresh, now: datetime) -> None:
         """Edit a stale reminder; past the edit window (or if the server refuses), post an update."""
         p = refresh.posted
         store = self._ledger
@@ -403,24 +422,28 @@ class Scheduler:
                 edited, reason = False, str(error)
             if edited:
                 with self._bot.lock:
-                    store.reminder_shown(self._key, p.key, refresh.shown)
-                self._given_up.pop(p.key, None)
-                log.info("edited %s (message %s) to show the current state", _describe(p.key), p.message_id)
+                    store.reminder_shown(config.key, p.key, refresh.shown)
+                self._given_up.pop((config.key, p.key), None)
+                log.info(
+                    "edited %s (message %s) to show the current state", _describe(config, p.key), p.message_id
+                )
                 return
             log.warning(
                 "Zulip refused to edit message %s (%s): %s; posting an update",
                 p.message_id,
-                _describe(p.key),
+                _describe(config, p.key),
                 reason,
             )
         else:
             log.warning(
-                "message %s (%s) is past the edit window; posting an update", p.message_id, _describe(p.key)
+                "message %s (%s) is past the edit window; posting an update",
+                p.message_id,
+                _describe(config, p.key),
             )
         with self._bot.lock:
-            store.reminder_updating(self._key, p.key, refresh.update, refresh.shown)
-        message_id = self._outbox.post(stream, p.topic, refresh.update)
+            store.reminder_updating(config.key, p.key, refresh.update, refresh.shown)
+        message_id = self._outbox.post(config.stream, p.topic, refresh.update)
         with self._bot.lock:
-            store.reminder_updated(self._key, p.key, sent=True)
-        self._given_up.pop(p.key, None)
-        log.info("posted an update to %s as message %s", _describe(p.key), message_id)
+            store.reminder_updated(config.key, p.key, sent=True)
+        self._given_up.pop((config.key, p.key), None)
+        log.info("posted an update to %s as message %s", _describe(config, p.key), message_id)

@@ -1,7 +1,8 @@
 """`wgbot shell`: a terminal chat with the same bot, storage and scheduler as on Zulip.
 
 Each line is a message from the shell's user in the group's stream; the reply is printed. `/as NAME`
-switches who is talking. In the shell names stand in for Zulip user ids: `@**Lorenz**` is Lorenz.
+switches who is talking, `/group NAME` which group's stream the lines are sent in (`--group`: the
+first). In the shell names stand in for Zulip user ids: `@**Lorenz**` is Lorenz.
 
 What the shell writes: the group's data (agenda, actions, meetings skipped or moved), in the same
 data file as `wgbot run`. What it never writes: reminders. Only Zulip can make a reminder "sent", so
@@ -26,6 +27,7 @@ from typing import Any, TextIO
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
+from bot import routing
 from bot.adapters.files import FolderFiles
 from bot.adapters.scheduler import Scheduler
 from bot.app import Handled, Incoming, WgBot
@@ -201,15 +203,23 @@ class Shell:
 
     `bot` is built by `shell_bot(..., chair=user)`. A command that can't be saved (`WriteFailed`:
     disk full, read-only folder) is tried again with a growing wait (`sleep`), saying so at once;
-    Ctrl-C during a wait gives it up.
+    Ctrl-C during a wait gives it up. `group`: the group whose stream the lines are sent in, by its
+    name or its stream (default: the first); raises `ConfigError` for one the config does not have.
     """
 
     def __init__(
-        self, bot: WgBot, user: str, output: ShellOutput, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        bot: WgBot,
+        user: str,
+        output: ShellOutput,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        group: str | None = None,
     ) -> None:
         self.bot = bot
         self.output = output
         self.sender = shell_person(user)
+        self.group = routing.pick(bot.config, group)
         self._chairs = ShellChairs(user)
         self._sleep = sleep
 
@@ -218,9 +228,14 @@ class Shell:
         return self.sender.name
 
     def banner(self) -> str:
-        group = self.bot.group_config
+        group = self.group
+        groups = self.bot.config.groups
+        which = ""
+        if len(groups) > 1:
+            others = ", ".join(g.key for g in groups if g is not group)
+            which = f" (group `{group.key}`; `/group NAME` switches to {others})"
         return (
-            f"wgbot shell for #{group.stream}, data in {self.bot.store.path} "
+            f"wgbot shell for #{group.stream}{which}, data in {self.bot.store.path} "
             "(reminders are printed here, never recorded).\n"
             f"{self._chairs.describe(group)} You are {self.speaker}.\n"
             "Type `help` for the commands, `/as NAME` to speak as someone else, Ctrl-D to leave."
@@ -234,6 +249,9 @@ class Shell:
         if text.lower() == "/as" or text.lower().startswith("/as "):
             self._switch(text[3:].strip())
             return
+        if text.lower() == "/group" or text.lower().startswith("/group "):
+            self._switch_group(text[6:].strip())
+            return
         self._close_due()
         handled = self._handle(text)
         if handled is not None:
@@ -241,12 +259,10 @@ class Shell:
 
     def _close_due(self) -> None:
         """A meeting nobody ended in time is closed before the next line, its notes printed once."""
-        key = self.bot.close_due()
-        if key is None:
-            return
-        effect = self.bot.store.handled(key) or {}
-        self.output.block(f"{effect.get('reply', '')}\n")
-        self.bot.store.reply_sent(key, [])
+        for key in self.bot.close_due():
+            effect = self.bot.store.handled(key) or {}
+            self.output.block(f"{effect.get('reply', '')}\n")
+            self.bot.store.reply_sent(key, [])
 
     def _switch(self, who: str) -> None:
         name = " ".join(_AS_MENTION.sub(r"\1", who).split())
@@ -254,8 +270,25 @@ class Shell:
             self.output.block("(usage: /as NAME)")
             return
         self.sender = shell_person(name)
-        chair = self._chairs(self.sender, self.bot.group_config)
+        chair = self._chairs(self.sender, self.group)
         self.output.block(f"now speaking as {name} ({'a chair' if chair else 'not a chair'})")
+
+    def _switch_group(self, name: str) -> None:
+        """`/group NAME`: the lines go to that group's stream from now on; `/group` lists the groups."""
+        found = routing.by_name(self.bot.config, name.removeprefix("#")) if name else None
+        if found is None:
+            listed = ", ".join(
+                f"{g.key} (#{g.stream}{', here' if g is self.group else ''})" for g in self.bot.config.groups
+            )
+            lead = f"there is no group {name!r}; " if name else ""
+            self.output.block(f"({lead}usage: /group NAME, one of: {listed})")
+            return
+        self.group = found
+        chair = self._chairs(self.sender, found)
+        self.output.block(
+            f"now in #{found.stream}, the group `{found.key}` ({found.title}); "
+            f"{self.speaker} is {'a chair' if chair else 'not a chair'} here"
+        )
 
     def _handle(self, text: str) -> Handled | None:
         """`bot.handle`, tried again while the data file can't be written; None if given up."""
@@ -277,7 +310,7 @@ class Shell:
             reraise=True,
         )
         try:
-            handled = retrying(self.bot.handle, Incoming(text, self.sender))
+            handled = retrying(self.bot.handle, Incoming(text, self.sender, stream=self.group.stream))
         except _GivenUp:
             self.output.block(f"Gave up `{text}`: not applied.\n")
             return None
@@ -302,14 +335,16 @@ def run_shell(
     output: ShellOutput | None = None,
     sleep: Callable[[float], None] = time.sleep,
     started: Callable[[], None] = lambda: None,
+    group: str | None = None,
 ) -> None:
     """Read commands until end of input (Ctrl-D); print each reply through `output` (shared with the
     scheduler). On a terminal, with prompt_toolkit; otherwise line by line. Default: sys.stdin/stdout.
 
     `started` is called once the shell is ready to print (after the banner): it starts the scheduler.
+    `group`: the group to start in (`--group`), by its name or its stream; default the first.
     """
     stdin = stdin or sys.stdin
-    shell = Shell(bot, user, output or ShellOutput(stdout), sleep=sleep)
+    shell = Shell(bot, user, output or ShellOutput(stdout), sleep=sleep, group=group)
     if stdin.isatty() and (stdout or sys.stdout).isatty():
         _interactive(shell, started)
         return

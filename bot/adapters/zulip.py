@@ -7,6 +7,10 @@ from the last handled message id; each message is handled exactly once because i
 same transaction as its effect (see `storage.store`). Replies are saved with it and marked sent after
 posting, so a crash between the two re-sends the reply (after checking it did not go out).
 
+One connection serves every group: the loop listens in each group's stream and in private
+messages, and hands each command to the core with the group's stream (`Incoming.stream`), which
+picks the group (`bot.routing`); a reaction goes to the group of the post it is on.
+
 Threads: this loop has its own `ZulipApi` (its own HTTP session); the scheduler thread has another.
 The bot core is shared behind `WgBot.lock`.
 """
@@ -26,12 +30,20 @@ from bot import notes
 from bot.adapters.files import ZulipUploads
 from bot.adapters.zulip_api import TIMEOUT, ApiError, ServerSettings, ZulipApi
 from bot.app import Incoming, WgBot
-from bot.config import GroupConfig
+from bot.config import Config, GroupConfig
 from bot.model import Person
 from bot.ports import SendFailed
 from storage.engine import WriteFailed
 
-__all__ = ["CLOSING_EMOJI", "Directory", "StartupError", "ZulipRunner", "check_startup", "split_message"]
+__all__ = [
+    "CLOSING_EMOJI",
+    "Directory",
+    "GroupStream",
+    "StartupError",
+    "ZulipRunner",
+    "check_startup",
+    "split_message",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +77,7 @@ class Directory:
     """
 
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
-    chair_ids: frozenset[int] = frozenset()
+    chair_ids: dict[str, frozenset[int]] = field(default_factory=dict)  # each group's chairs, by its key
 
     def load(
         self,
@@ -118,16 +130,17 @@ class Directory:
         return bool(self.users.get(user_id, {}).get("is_bot", False))
 
     def is_chair(self, person: Person, group: GroupConfig) -> bool:
-        """Configured chairs, plus the organisation's owners and administrators (if active people)."""
+        """The group's configured chairs, plus the organisation's owners and administrators (if active
+        people): a chair of one group is not a chair of another."""
         if not person.id.isdigit():
             return False
         user = self.users.get(int(person.id))
         if not self._is_person(user):
             return False
         assert user is not None
-        return int(person.id) in self.chair_ids or user.get("role") in ADMIN_ROLES
+        return int(person.id) in self.chair_ids.get(group.key, frozenset()) or user.get("role") in ADMIN_ROLES
 
-    def resolve_chairs(self, chairs: tuple[str, ...]) -> frozenset[int]:
+    def resolve_chairs(self, chairs: tuple[str, ...], section: str = "[wgbot]") -> frozenset[int]:
         """Chairs by user id or email (real or the placeholder Zulip shows); an unknown one is an error."""
         ids: set[int] = set()
         for chair in chairs:
@@ -142,9 +155,9 @@ class Directory:
             ]
             if not matches:
                 raise StartupError(
-                    f"[wgbot] chairs: no user of this organisation matches {chair!r}. Give chairs by user id "
-                    "(in their Zulip profile) or by the email Zulip shows; organisations that hide email "
-                    "addresses show placeholders like user11@example.zulipchat.com"
+                    f"{section} chairs: no user of this organisation matches {chair!r}. Give chairs by "
+                    "user id (in their Zulip profile) or by the email Zulip shows; organisations that hide "
+                    "email addresses show placeholders like user11@example.zulipchat.com"
                 )
             ids.update(matches)
         return frozenset(ids)
@@ -218,10 +231,20 @@ def _pieces(text: str, limit: int) -> list[tuple[str, bool]]:
     return pieces
 
 
-def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check the credentials, the stream and the subscription; returns the bot's profile and stream.
+@dataclass
+class GroupStream:
+    """A group's stream on the server: its id (posts and searches go by it), its name now, its group."""
 
-    `api.streams` learns the stream's id: posts and searches go by id, so they survive a rename
+    stream_id: int
+    name: str  # as Zulip names it now: a rename in Zulip is followed
+    group: GroupConfig
+
+
+def check_startup(api: ZulipApi, config: Config) -> tuple[dict[str, Any], list[GroupStream]]:
+    """Check the credentials, and each group's stream and the bot's subscription to it; returns the
+    bot's profile and the groups' streams.
+
+    `api.streams` learns each stream's id: posts and searches go by id, so they survive a rename
     (give the scheduler's connection the same dict).
     """
     patience, api.give_up_after = api.give_up_after, 15.0  # a wrong site fails fast, not after minutes
@@ -239,20 +262,25 @@ def check_startup(api: ZulipApi, group: GroupConfig) -> tuple[dict[str, Any], di
     finally:
         api.give_up_after = patience
     api.my_id = int(me["user_id"])
-    try:
-        stream = api.call("GET", "get_stream_id", {"stream": group.stream})
-    except ApiError:
-        raise StartupError(
-            f"[wgbot] stream: there is no stream {group.stream!r} on this server (if it was renamed in "
-            "Zulip, set `stream =` to its new name: the bot's data stays with the group)"
-        ) from None
-    subscribed = api.call("GET", "users/me/subscriptions")["subscriptions"]
-    if not any(s["stream_id"] == stream["stream_id"] for s in subscribed):
-        raise StartupError(
-            f"the bot is not subscribed to stream {group.stream!r}; subscribe it there (stream settings)"
-        )
-    api.streams[group.stream] = int(stream["stream_id"])
-    return me, {"stream_id": stream["stream_id"], "name": group.stream}
+    streams = []
+    for group in config.groups:
+        try:
+            stream = api.call("GET", "get_stream_id", {"stream": group.stream})
+        except ApiError:
+            raise StartupError(
+                f"{group.section} stream: there is no stream {group.stream!r} on this server (if it was "
+                "renamed in Zulip, set `stream =` to its new name: the bot's data stays with the group)"
+            ) from None
+        streams.append(GroupStream(int(stream["stream_id"]), group.stream, group))
+    subscribed = {int(s["stream_id"]) for s in api.call("GET", "users/me/subscriptions")["subscriptions"]}
+    for found in streams:
+        if found.stream_id not in subscribed:
+            raise StartupError(
+                f"{found.group.section} stream: the bot is not subscribed to stream {found.name!r}; "
+                "subscribe it there (stream settings)"
+            )
+        api.streams[found.name] = found.stream_id
+    return me, streams
 
 
 class ZulipRunner:
@@ -263,7 +291,7 @@ class ZulipRunner:
         bot: WgBot,
         api: ZulipApi,
         me: Mapping[str, Any],
-        stream: Mapping[str, Any],
+        streams: Sequence[GroupStream],
         directory: Directory,
     ) -> None:
         self.bot = bot
@@ -271,7 +299,7 @@ class ZulipRunner:
         bot.files = ZulipUploads(api)  # `meeting calendar` uploads its file from this thread
         self.me_id = int(me["user_id"])
         self.me_name = str(me["full_name"])
-        self.stream = dict(stream)
+        self.streams = {found.stream_id: found for found in streams}  # every group's, by stream id
         self.directory = directory
         self.settings = ServerSettings()
         self.queue_id: str | None = None
@@ -372,7 +400,10 @@ class ZulipRunner:
             answer.get("cross_realm_bots", []),
         )
         try:
-            self.directory.chair_ids = self.directory.resolve_chairs(self.bot.group_config.chairs)
+            self.directory.chair_ids = {
+                group.key: self.directory.resolve_chairs(group.chairs, group.section)
+                for group in self.bot.config.groups
+            }
         except StartupError:
             if not self.registered_once:
                 raise  # at start-up, a chair that matches nobody is a configuration error
@@ -385,14 +416,15 @@ class ZulipRunner:
         log.info("registered event queue %s", self.queue_id)
 
     def _narrows(self) -> list[list[dict[str, Any]]]:
-        """Where commands come from: the stream (by id: it survives a rename) and private messages."""
+        """Where commands come from: each group's stream (by id: it survives a rename) and private
+        messages."""
         return [
-            [{"operator": "stream", "operand": int(self.stream["stream_id"])}],
+            *([{"operator": "stream", "operand": stream_id}] for stream_id in self.streams),
             [{"operator": "is", "operand": "private"}],
         ]
 
     def newest_message_id(self) -> int:
-        """The newest message in the stream or among the bot's private messages (0 if none)."""
+        """The newest message in the groups' streams or among the bot's private messages (0 if none)."""
         newest = 0
         for narrow in self._narrows():
             answer = self.api.messages(narrow, "newest", before=1)
@@ -449,17 +481,19 @@ class ZulipRunner:
             log.exception("failed to handle event %s", event.get("id"))
 
     def on_stream_renamed(self, stream_id: int, name: str) -> None:
-        """The group's stream got a new name in Zulip: carry on there (everything goes by its id)."""
-        if stream_id != self.stream["stream_id"] or name == self.stream["name"]:
+        """A group's stream got a new name in Zulip: carry on there (everything goes by its id)."""
+        found = self.streams.get(stream_id)
+        if found is None or name == found.name:
             return
-        old, self.stream["name"] = self.stream["name"], name
+        old, found.name = found.name, name
         self.api.streams[name] = stream_id  # shared with the scheduler's connection (see check_startup)
         log.warning(
             "stream #%s was renamed #%s in Zulip; the bot carries on there. Update `stream = %s` in "
-            "the bot config: a restart with the old name fails",
+            "%s of the bot config: a restart with the old name fails",
             old,
             name,
             name,
+            found.group.section,
         )
 
     def addressed_text(self, message: Mapping[str, Any]) -> str | None:
@@ -469,10 +503,7 @@ class ZulipRunner:
             return None
         content = str(message["content"])
         if message["type"] == "stream":
-            if (
-                message.get("stream_id") != self.stream["stream_id"]
-                and message.get("display_recipient") != self.stream["name"]
-            ):
+            if self._group_stream(message) is None:
                 return None
             match = self._mention.match(content)
             return content[match.end() :] if match else None
@@ -481,6 +512,14 @@ class ZulipRunner:
             return content[match.end() :]
         return content if len(self._participants(message)) == 1 else None  # group DMs need the mention
 
+    def _group_stream(self, message: Mapping[str, Any]) -> GroupStream | None:
+        """The group stream a stream message is in (None: another stream, or a private message)."""
+        if message["type"] != "stream":
+            return None
+        found = self.streams.get(int(message.get("stream_id", -1)))
+        name = message.get("display_recipient")
+        return found or next((s for s in self.streams.values() if s.name == name), None)
+
     def _participants(self, message: Mapping[str, Any]) -> list[int]:
         """The people in a private conversation, other than the bot."""
         return [int(u["id"]) for u in message["display_recipient"] if int(u["id"]) != self.me_id]
@@ -488,42 +527,35 @@ class ZulipRunner:
     def on_message(self, message: Mapping[str, Any]) -> None:
         text = self.addressed_text(message)
         message_id = int(message["id"])
+        where = self._group_stream(message)
         if text is None:
-            if self._in_our_stream(message):  # not a command, but its sender is at a meeting held there
+            if where is not None and self._by_a_person(message):  # its sender is at a meeting held there
                 sender = self.directory.person(
                     int(message["sender_id"]), str(message.get("sender_full_name", ""))
                 )
-                self.bot.saw(sender, str(message["subject"]))
+                self.bot.saw(sender, str(message["subject"]), where.group)
             return
         if self.bot.store.handled(message_id) is not None:
             return
         reply_to: dict[str, Any] = {"after": message_id}
-        if message["type"] == "stream":
-            reply_to |= {"type": "stream", "stream": self.stream["name"], "topic": message["subject"]}
+        if where is not None:
+            reply_to |= {"type": "stream", "stream": where.name, "topic": message["subject"]}
         else:
             reply_to |= {"type": "private", "to": self._participants(message)}
         sender = self.directory.person(int(message["sender_id"]), str(message.get("sender_full_name", "")))
-        topic = str(message["subject"]) if message["type"] == "stream" else None
-        self.apply(Incoming(text, sender, message_id, reply_to, topic))
+        topic = str(message["subject"]) if where is not None else None
+        stream = where.group.stream if where is not None else None
+        self.apply(Incoming(text, sender, message_id, reply_to, topic, stream=stream))
 
-    def _in_our_stream(self, message: Mapping[str, Any]) -> bool:
-        """A person's message in the group's stream (not the bot's, nor another bot's)."""
+    def _by_a_person(self, message: Mapping[str, Any]) -> bool:
+        """Not the bot's message, nor another bot's."""
         sender = int(message["sender_id"])
-        return (
-            message["type"] == "stream"
-            and (
-                message.get("stream_id") == self.stream["stream_id"]
-                or message.get("display_recipient") == self.stream["name"]
-            )
-            and sender != self.me_id
-            and not self.directory.is_bot(sender)
-        )
+        return sender != self.me_id and not self.directory.is_bot(sender)
 
     def close_due(self) -> None:
-        """Close a meeting nobody ended in time and post its notes (once: saved first, like a reply)."""
+        """Close meetings nobody ended in time and post their notes (once: saved first, like a reply)."""
         with self.busy:
-            key = self.bot.close_due()
-            if key is not None:
+            for key in self.bot.close_due():
                 self.deliver(key)
 
     def apply(self, incoming: Incoming) -> None:
@@ -607,8 +639,9 @@ class ZulipRunner:
             return
         user_id = int(event.get("user_id") or event["user"]["user_id"])
         about = self.bot.store.post_about(int(event["message_id"]))
-        if about is None or about[0] != "action" or user_id == self.me_id:
+        if about is None or about[1] != "action" or user_id == self.me_id:
             return
+        group, _, action = about
         post = self.bot.store.post(int(event["message_id"]))
         # the reply comes after everything handled so far (the reacted-to message may be old)
         after = max(int(event["message_id"]), self.bot.store.last_handled() or 0)
@@ -616,7 +649,8 @@ class ZulipRunner:
         key = f"r{event['message_id']}-{user_id}-{event['emoji_name']}"  # saved and delivered like a command
         if self.bot.store.handled(key) is not None:
             return
-        self.apply(Incoming(f"action done {about[1]}", self.directory.person(user_id), key, reply_to))
+        person = self.directory.person(user_id)
+        self.apply(Incoming(f"action done {action}", person, key, reply_to, group=group))
 
     # --- replies -------------------------------------------------------------------------------
 
@@ -689,10 +723,18 @@ class ZulipRunner:
     def _send_one(self, reply_to: Mapping[str, Any], content: str, after: int, tried: bool) -> int:
         if reply_to.get("type") == "stream":
             stream, topic = str(reply_to["stream"]), str(reply_to["topic"])
-            request = {"type": "stream", "to": self.stream["stream_id"], "topic": topic, "content": content}
+            request = {"type": "stream", "to": self._stream_id(stream), "topic": topic, "content": content}
             return self.api.send(
                 request, lambda: self.api.find_post(stream, topic, content, after), tried=tried
             )
         to = [int(u) for u in reply_to["to"]]
         request = {"type": "private", "to": to, "content": content}
         return self.api.send(request, lambda: self.api.find_private(to, content, after), tried=tried)
+
+    def _stream_id(self, name: str) -> int:
+        """The id of a group's stream, by the name a saved reply has (now, in the config, or before a
+        rename); a reply saved by a one-group bot under a name no longer known goes to the first group's."""
+        for found in self.streams.values():
+            if name in (found.name, found.group.stream):
+                return found.stream_id
+        return self.api.streams.get(name) or next(iter(self.streams))

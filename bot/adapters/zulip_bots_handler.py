@@ -59,12 +59,12 @@ class WgBotHandler:
         self.store = open_store(config)
         framework_client = bot_handler._client  # for its credentials only: our sends skip its rate limiter
         self.api = ZulipApi(connect_like(framework_client), claimed=self.store.claimed_messages)
-        me, stream = check_startup(self.api, config.group)
+        me, streams = check_startup(self.api, config)
         directory = Directory()
         self.bot = WgBot(
             config, self.store, SystemClock(), is_chair=directory.is_chair, people=directory.lookup
         )
-        self.runner = ZulipRunner(self.bot, self.api, me, stream, directory)
+        self.runner = ZulipRunner(self.bot, self.api, me, streams, directory)
         self.runner.register()  # server limits, people, chairs; then catch up on what came while down
         self.people_loaded = time.monotonic()
         self.runner.catch_up_until = None  # our queue is dropped: catch up on all, not just up to it

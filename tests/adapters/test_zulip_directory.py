@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.adapters.zulip import Directory
+from bot.config import parse_config
 from bot.model import Person
 from tests.fakezulip.server import FakeZulip
 
-GROUP: Any = None  # is_chair ignores the group config
+GROUP = parse_config({}, Path.cwd()).groups[0]  # the group `wgbot`: chairs are per group
 
 
 def registered(fake: FakeZulip, viewer: dict[str, Any]) -> dict[str, Any]:
@@ -91,5 +93,5 @@ def test_issue7_chairs_by_id_may_be_deactivated_without_stopping_the_bot(fake: F
     fake.deactivate_user(chair["user_id"])
     directory = directory_of(fake, bot)
     assert directory.resolve_chairs((str(chair["user_id"]),)) == {chair["user_id"]}
-    directory.chair_ids = frozenset({chair["user_id"]})
+    directory.chair_ids = {GROUP.key: frozenset({chair["user_id"]})}
     assert not directory.is_chair(Person(str(chair["user_id"]), "Chris Chair"), GROUP)

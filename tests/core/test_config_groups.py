@@ -89,7 +89,7 @@ def test_issue9_two_groups_on_one_stream_stop_the_start_naming_both_sections(
 
 def test_issue9_an_unknown_key_in_a_group_section_names_the_section_and_the_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
-        load_config(write(tmp_path, "[wgbot]\nstream = ml-wg\n[wgbot.infra]\nstream = infra\ntimezon = UTC\n"))
+        load_config(write(tmp_path, "[wgbot]\nstream = ml-wg\n[wgbot.infra]\nstream = infra\ntimezon = X\n"))
     message = str(raised.value)
     assert message.startswith("[wgbot.infra] has an unknown key 'timezon' (did you mean timezone?)")
     assert "known keys: " + ", ".join(GROUP_KEYS) in message and "database" not in message

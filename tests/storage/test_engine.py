@@ -27,7 +27,7 @@ from storage.engine import (
     UnreadableDatabase,
 )
 from storage.journal import read_entries
-from storage.migrations import schema1_to_2, schema2_to_3, schema3_to_4
+from storage.migrations import schema1_to_2, schema2_to_3, schema3_to_4, schema4_to_5
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -91,9 +91,9 @@ def fill(db: Database) -> None:
 # -------------------------------------------------------------------------------- basics
 
 
-def test_schema_is_4_with_the_group_key_journal_and_meeting_mode_migrations() -> None:
-    assert SCHEMA_VERSION == 4
-    assert {1: schema1_to_2, 2: schema2_to_3, 3: schema3_to_4} == MIGRATIONS
+def test_schema_is_5_with_the_group_key_journal_meeting_mode_and_many_groups_migrations() -> None:
+    assert SCHEMA_VERSION == 5
+    assert {1: schema1_to_2, 2: schema2_to_3, 3: schema3_to_4, 4: schema4_to_5} == MIGRATIONS
 
 
 def test_new_file_has_only_the_marker(path: Path) -> None:

@@ -47,7 +47,7 @@ def test_issue7_renaming_the_stream_in_the_config_keeps_the_group(tmp_path: Path
     config = tmp_path / "wgbot.conf"
     write_config(config, "ml-wg")
     bot = bot_for(config)
-    assert bot.group_config.key == "wgbot"
+    assert bot.config.groups[0].key == "wgbot"
     bot.handle(Incoming("agenda add Release of linfa v0.2", LORENZ, 1))
     bot.handle(Incoming("action add me port the tree tests", LORENZ, 2))
     bot.store.reminder_sending("wgbot", Posted(SLOT, timedelta(hours=1), "sending", "meetings", "soon"))
@@ -57,7 +57,7 @@ def test_issue7_renaming_the_stream_in_the_config_keeps_the_group(tmp_path: Path
     write_config(config, "rust-ml-wg")  # the stream was renamed (in Zulip, then here)
     bot = bot_for(config)
     try:
-        assert bot.group_config.stream == "rust-ml-wg"
+        assert bot.config.groups[0].stream == "rust-ml-wg"
         assert "Release of linfa v0.2" in bot.handle(Incoming("agenda", LORENZ, 3)).reply
         assert "port the tree tests" in bot.handle(Incoming("actions", LORENZ, 4)).reply
         assert bot.handle(Incoming("agenda add Next", LORENZ, 5)).reply.startswith("Added agenda item #2")
@@ -110,7 +110,7 @@ def test_issue7_a_schema1_file_migrates_with_the_same_records_and_reminders(tmp_
         }
         assert store.last_handled() == 109
         assert store.handled(109) is not None
-        assert store.post_about(1103) == ("action", 1)
+        assert store.post_about(1103) == ("wgbot", "action", 1)
         assert store.load("ml-wg").agenda == {}  # nothing is left under the stream's name
     finally:
         store.close()
@@ -158,7 +158,7 @@ def test_issue7_a_schema1_file_with_a_renamed_stream_keeps_both_groups(tmp_path:
         ]
         assert list(store.reminders("wgbot~rust-ml")) == [(SLOT, timedelta(days=1))]  # the second copy
         assert store.post_about(3000) is None  # about a record of the other group: not closable here
-        assert store.post_about(1103) == ("action", 1)
+        assert store.post_about(1103) == ("wgbot", "action", 1)
     finally:
         store.close()
     on_disk = json.loads(path.read_bytes())
