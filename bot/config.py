@@ -95,11 +95,6 @@ class Config:
     database: Path
     groups: tuple[GroupConfig, ...]
 
-    @property
-    def group(self) -> GroupConfig:
-        """The one group of this bot (several groups per bot come later)."""
-        return self.groups[0]
-
 
 def _check(where: str, key: str, raw: str, parse: Callable[[str], T]) -> T:
     """`parse(raw)`; a ValueError becomes a ConfigError naming `where` (the section) and the key."""

@@ -51,7 +51,7 @@ def test_issue7_a_reminder_that_cant_be_recorded_waits_and_is_never_given_up(
     env.run()
     [post] = env.outbox.posts
     assert post.content.startswith("**Rust ML WG Meeting 00015** starts in")
-    assert [p.state for p in env.store.reminders(env.config.group.key).values()] == ["sent"]
+    assert [p.state for p in env.store.reminders(env.config.groups[0].key).values()] == ["sent"]
 
 
 def test_issue7_a_reminder_posted_but_not_recorded_as_sent_is_not_posted_again(
@@ -76,4 +76,4 @@ def test_issue7_a_reminder_posted_but_not_recorded_as_sent_is_not_posted_again(
     disk.full = False
     env.run()
     assert len(env.outbox.posts) == 1  # found in the topic, marked sent, not posted again
-    assert [p.state for p in env.store.reminders(env.config.group.key).values()] == ["sent"]
+    assert [p.state for p in env.store.reminders(env.config.groups[0].key).values()] == ["sent"]

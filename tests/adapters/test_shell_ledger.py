@@ -68,7 +68,7 @@ class ZulipOutbox:
 
 def group_key(config: Config) -> str:
     """The group's key in the store and the ledger."""
-    return config.group.key
+    return config.groups[0].key
 
 
 def on_disk(path: Path) -> bytes:
