@@ -49,6 +49,7 @@ DEFAULTS: Mapping[str, str] = {
     "call_link": "",
     "first_number": "1",
     "duration": "1h",
+    "notes_dir": "",
 }
 
 GLOBAL_KEYS = frozenset({"database"})  # one for all groups: in [wgbot] only
@@ -81,6 +82,7 @@ class GroupConfig:
     reminders: tuple[timedelta, ...]
     schedule: schedule.Schedule | None  # None until `first_meeting` is set
     duration: timedelta = timedelta(hours=1)  # how long a meeting lasts; it is closed 30 minutes after
+    notes_dir: Path | None = None  # where the running bot writes the notes files (`wgbot export`'s)
 
     @property
     def section(self) -> str:
@@ -211,7 +213,24 @@ def _known(where: str, values: Mapping[str, str], known: Iterable[str]) -> None:
     raise ConfigError(f"{where} has an unknown key {unknown[0]!r}{hint}; known keys: {', '.join(known)}")
 
 
-def _group(key: str, own: Mapping[str, str], inherited: Mapping[str, str]) -> GroupConfig:
+def _folder(base: Path) -> Callable[[str], Path | None]:
+    """An existing folder (from `base` when relative), or None for an empty value."""
+
+    def parse(raw: str) -> Path | None:
+        if not raw.strip():
+            return None
+        path = Path(_text(4096)(raw)).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_dir():
+            raise ValueError(f"expected an existing folder, and {path} is not one (relative to {base})")
+        return path
+
+    return parse
+
+
+def _group(
+    key: str, own: Mapping[str, str], inherited: Mapping[str, str], base: Path | None = None
+) -> GroupConfig:
     """One group's section checked; a key it does not set comes from `inherited`, then DEFAULTS."""
     merged = {**DEFAULTS, **inherited, **own}
     section = section_name(key)
@@ -247,6 +266,7 @@ def _group(key: str, own: Mapping[str, str], inherited: Mapping[str, str]) -> Gr
         reminders=reminders,
         schedule=plan,
         duration=check("duration", _duration),
+        notes_dir=check("notes_dir", _folder(base or Path.cwd())),
     )
 
 
@@ -267,6 +287,20 @@ def _one_stream_each(groups: tuple[GroupConfig, ...]) -> None:
             raise ConfigError(
                 f"{group.section} is named like the stream of {other.section} (stream = {other.stream}): "
                 f"a private message starting `{group.key}:` could mean either; rename the section"
+            )
+
+
+def _one_notes_dir_each(groups: tuple[GroupConfig, ...]) -> None:
+    """Each group writes its notes files to a folder of its own (the file names hold only the number)."""
+    seen: dict[Path, GroupConfig] = {}
+    for group in groups:
+        if group.notes_dir is None:
+            continue
+        other = seen.setdefault(group.notes_dir.resolve(), group)
+        if other is not group:
+            raise ConfigError(
+                f"{other.section} and {group.section} both have notes_dir = {group.notes_dir}: each group "
+                "needs a folder of its own (set `notes_dir` in each [wgbot.NAME] section, or leave it empty)"
             )
 
 
@@ -292,11 +326,12 @@ def parse_config(
         folded[name.casefold()] = f"[{SECTION}.{name}]"
         _known(f"[{SECTION}.{name}]", own, GROUP_KEYS)
     database = _check(f"[{SECTION}]", "database", {**DEFAULTS, **values}["database"], _database(base))
-    first = _group(SECTION, values, {})
+    first = _group(SECTION, values, {}, base)
     inherited = {key: value for key, value in values.items() if key in GROUP_KEYS}
-    others = tuple(_group(name, own, inherited) for name, own in (groups or {}).items())
+    others = tuple(_group(name, own, inherited, base) for name, own in (groups or {}).items())
     all_groups = (first, *others)
     _one_stream_each(all_groups)
+    _one_notes_dir_each(all_groups)
     return Config(database=database, groups=all_groups)
 
 

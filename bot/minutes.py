@@ -434,6 +434,10 @@ def zone_words(moment: datetime) -> str:
 
 def notes_of(group: Group, meeting: HeldMeeting, info: MeetingInfo) -> notes.MeetingNotes:
     """The notes of a held meeting, as the group's notes files have them (the post and the file)."""
+    if meeting.written:  # imported (`wgbot import`): its file as written, with its actions as they are
+        from bot import archive  # it builds on this module
+
+        return archive.written_notes(group, meeting)
     start = (meeting.starts_at or meeting.opened_at).astimezone(info.timezone)
     items = meeting_items(group, meeting)
     done = done_items(group, meeting)

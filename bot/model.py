@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from bot.schedule import NO_OVERRIDES, Overrides
 
 __all__ = [
+    "BY_NAME",
     "ActionItem",
     "AgendaItem",
     "Change",
@@ -34,6 +35,14 @@ class Person:
 
     id: str
     name: str
+
+    @property
+    def by_name(self) -> bool:
+        """Known by name only: an owner of imported notes who matched no user (`action assign` fixes it)."""
+        return self.id.startswith(BY_NAME)
+
+
+BY_NAME = "name:"  # the id prefix of a person known by name only (`Person(BY_NAME + name, name)`)
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,8 @@ class HeldMeeting:
     auto_closed: bool = False
     done: tuple[int, ...] = ()
     history: tuple[Change, ...] = ()
+    written: str = ""  # imported: its notes file as written (`wgbot import`); "" for meetings held in chat
+    file: str = ""  # imported: the file's name, reused when it is exported
 
     kind = "meeting"
 

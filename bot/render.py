@@ -49,6 +49,8 @@ def call_line(info: MeetingInfo) -> str:
 def mention(person: Person, *, ping: bool = False) -> str:
     """A person, as a silent mention unless `ping`; shell people (no numeric id) by name alone."""
     name = " ".join(person.name.replace("*", "").replace("|", "").split()) or "someone"
+    if person.by_name:  # an imported owner who matched no user: no mention to make
+        return f"{name} (by name)"
     target = f"{name}|{person.id}" if person.id.isdigit() else name
     return f"@{'' if ping else '_'}**{target}**"
 

@@ -298,6 +298,7 @@ def _encode_meeting(meeting: HeldMeeting) -> Doc:
         "auto_closed": meeting.auto_closed,
         "done": list(meeting.done),
         "history": _history(meeting.history),
+        **({"written": meeting.written, "file": meeting.file} if meeting.written else {}),  # imported
     }
 
 
@@ -331,6 +332,8 @@ def _decode_meeting(fields: Fields) -> HeldMeeting:
         auto_closed=fields.flag("auto_closed"),
         done=_ids(fields, "done"),
         history=_parse_history(fields),
+        written=fields.text("written", ""),
+        file=fields.text("file", ""),
     )
 
 
