@@ -148,12 +148,15 @@ class WgBot:
         no group (`help`; `actions mine` and `action list @**Name**` look in every group), else with
         the list of the groups."""
         reply: Reply
-        if isinstance(command, grammar.Help):
+        if message.stream is not None or message.group is not None:  # a group not (or no longer) configured
+            where = f"#{message.stream}" if message.stream is not None else f"the group {message.group!r}"
+            reply = Problem(f"I don't serve {where}: it is not a group of my configuration.")
+        elif isinstance(command, grammar.Help):
             reply = commands.apply(Group(""), command, self._context(message, self.config.groups[0])).reply
         elif isinstance(command, grammar.ActionList) and command.scope in ("mine", "person"):
             reply = self._actions_everywhere(message, command)
         else:
-            first = self.config.groups[1]
+            first = self.config.groups[min(1, len(self.config.groups) - 1)]
             reply = Problem(
                 "I serve several groups: say which one first, by its name or its stream, as in "
                 f"`{first.key}: {routed_example(message.text)}`. The groups: "

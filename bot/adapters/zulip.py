@@ -642,6 +642,8 @@ class ZulipRunner:
         if about is None or about[1] != "action" or user_id == self.me_id:
             return
         group, _, action = about
+        if all(config.key != group for config in self.bot.config.groups):
+            return  # a reply of a group taken out of the config: its actions are not served any more
         post = self.bot.store.post(int(event["message_id"]))
         # the reply comes after everything handled so far (the reacted-to message may be old)
         after = max(int(event["message_id"]), self.bot.store.last_handled() or 0)

@@ -269,3 +269,11 @@ def test_issue9_the_data_of_a_one_group_wgbot_opens_unchanged_as_the_group_wgbot
         assert store.load("wgbot").next_agenda_id == 3  # wgbot's numbering goes on where it was
     finally:
         store.close()
+
+
+def test_issue9_a_command_for_a_group_not_configured_is_refused_not_applied(session: Session) -> None:
+    gone = session.bot.handle(Incoming("action done 1", LORENZ, group="ops")).reply
+    assert gone == "I don't serve the group 'ops': it is not a group of my configuration."
+    elsewhere = session.bot.handle(Incoming("agenda add x", LORENZ, stream="random")).reply
+    assert elsewhere == "I don't serve #random: it is not a group of my configuration."
+    assert all(session.bot.store.load(g.key).agenda == {} for g in session.bot.config.groups)

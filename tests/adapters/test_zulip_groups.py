@@ -194,3 +194,15 @@ def test_issue9_start_up_checks_every_groups_stream_subscription_and_chairs(org:
         result = run_once(org, "[wgbot]\nstream = ml-wg\n" + section)
         assert result.returncode == 2, result.stderr
         assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_issue9_a_check_mark_on_a_reply_of_a_group_no_longer_configured_closes_nothing(org: Org) -> None:
+    start_two_groups(org)
+    reply_to(org, say_in(org, "ml-wg", "Lorenz", "@**wgbot** action add me port the tree tests"))
+    infra_added = reply_to(org, say_in(org, "infra", "Lorenz", "@**wgbot** action add me rotate the keys"))
+    org.stop_bot()
+    org.start_bot("title = Rust ML WG Meeting")  # [wgbot.infra] taken out of the config
+    org.server.react(org.people["Lorenz"]["user_id"], infra_added["id"], "check")
+    marker = say_in(org, "ml-wg", "Lorenz", "@**wgbot** actions")  # events come in order: after the ✓
+    answer = reply_to(org, infra_added)
+    assert answer["id"] > marker["id"] and "port the tree tests" in answer["content"]  # ml-wg's #1 open
