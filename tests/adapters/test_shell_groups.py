@@ -277,3 +277,17 @@ def test_issue9_a_command_for_a_group_not_configured_is_refused_not_applied(sess
     elsewhere = session.bot.handle(Incoming("agenda add x", LORENZ, stream="random")).reply
     assert elsewhere == "I don't serve #random: it is not a group of my configuration."
     assert all(session.bot.store.load(g.key).agenda == {} for g in session.bot.config.groups)
+
+
+def test_issue9_a_meeting_is_held_in_one_group_only(session: Session) -> None:
+    session.say("/as Ingrid")
+    session.say("/group infra")
+    session.say("agenda add Rotate the keys")
+    assert session.say("meeting start").startswith("**Infra Sync 00001** is open.")
+    assert session.say("note we rotated") == "(✓ noted)"
+    session.say("/group ml-wg")
+    assert session.say("note hello") == "No meeting is open; a chair opens it with `meeting start`."
+    session.say("/group infra")
+    notes = session.say("meeting end")
+    assert notes.startswith("# Infra Sync 00001") and "we rotated" in notes and "hello" not in notes
+    assert session.bot.store.load("wgbot").meetings == {}
