@@ -146,13 +146,17 @@ def import_meetings(
     people: dict[str, Person] = {}
 
     def person(name: str) -> Person:
-        key = " ".join(name.split()).casefold()
-        if key not in people:
-            found = match(name, members) if members is not None else None
-            people[key] = found or Person(BY_NAME + " ".join(name.split()), " ".join(name.split()))
-        return people[key]
+        """The member a name means, else one person per name in any case (`Ricky`, `ricky`)."""
+        clean = " ".join(name.split())
+        if clean.casefold() not in people:
+            found = match(clean, members) if members is not None else None
+            people[clean.casefold()] = found or Person(BY_NAME + clean.casefold(), clean)
+        return people[clean.casefold()]
 
-    for file_name in sorted(files, key=lambda f: (files[f][1].number, f)):
+    in_order = sorted(files, key=lambda f: (files[f][1].number, f))
+    for owner in (o for f in in_order for a in files[f][1].actions for o in a.owners):
+        person(owner)  # a name known by name only is spelled as its first action has it
+    for file_name in in_order:
         text, read = files[file_name]
         if read.number in group.meetings:
             already.append(file_name)
@@ -229,8 +233,9 @@ def numbering_problem(group: Group, config: GroupConfig, highest: int, now: date
     local = first.starts_at.astimezone(config.timezone)
     return (
         f"{config.section} first_number = {plan.first_number} gives the meeting of {local:%Y-%m-%d} "
-        f"the number {first.number}, but the files go up to {highest}: set first_number = {wanted} (so that it is "
-        f"{highest + 1}), or first_meeting to the next meeting's date with first_number = {highest + 1}"
+        f"the number {first.number}, but the files go up to {highest}: set first_number = {wanted} "
+        f"(so that it is {highest + 1}), or first_meeting to the next meeting's date with first_number = "
+        f"{highest + 1}"
     )
 
 

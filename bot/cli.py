@@ -46,7 +46,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     calendar.add_argument("--group", help="the group, by its config section or its stream (default: the one)")
     calendar.add_argument("--out", type=Path, required=True, help="the file to write, e.g. meetings.ics")
+    _notes_parsers(commands)
     return parser
+
+
+def _notes_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`wgbot export` and `wgbot import`: the group's notes files (bot.adapters.notes_files)."""
+    export = commands.add_parser("export", help="write the group's notes files (one per meeting) to a folder")
+    export.add_argument(
+        "--bot-config", type=Path, help="the bot config file ([wgbot] section); defaults if absent"
+    )
+    export.add_argument("--out", type=Path, required=True, help="the folder, e.g. the group's notes repo")
+    export.add_argument("--meeting", type=int, metavar="NUMBER", help="only this meeting's file")
+    export.add_argument("--group", help="the group, by its config section or its stream (default: the one)")
+    export.add_argument("--commit", action="store_true", help="commit each changed file (in a git work tree)")
+    imports = commands.add_parser("import", help="record the meetings of notes files (meeting_*.md)")
+    imports.add_argument(
+        "--config", type=Path, help="the bot's zuliprc: match owners to the organisation's people"
+    )
+    imports.add_argument(
+        "--bot-config", type=Path, help="the bot config file ([wgbot] section); defaults if absent"
+    )
+    imports.add_argument("--group", help="the group, by its config section or its stream (default: the one)")
+    imports.add_argument("--verbose", "-v", action="store_true", help="say what was read leniently, by file")
+    imports.add_argument("folder", type=Path, metavar="DIR", help="the folder of meeting_*.md files")
+
+
+def _notes_command(args: argparse.Namespace) -> int:
+    """`wgbot export` or `wgbot import`."""
+    from bot.adapters.clock import SystemClock
+    from bot.adapters.notes_files import NotesFilesError, export, import_folder
+
+    config = load_config(args.bot_config)
+    now = SystemClock().now()
+    try:
+        if args.command == "export":
+            return export(
+                config, args.group, args.out, meeting=args.meeting, with_commit=args.commit, now=now
+            )
+        return import_folder(
+            config, args.group, args.folder, zuliprc=args.config, now=now, verbose=args.verbose
+        )
+    except NotesFilesError as error:
+        print(f"wgbot: {error}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args.config, args.bot_config)
         if command == "calendar":
             return _calendar(args.bot_config, args.group, args.out)
+        if command in ("export", "import"):
+            return _notes_command(args)
     except (ConfigError, StorageError, StartupError, ApiError) as error:
         print(f"wgbot: {error}", file=sys.stderr)
         return 2
@@ -69,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _shell(config_path: Path | None, user: str | None, group: str | None = None) -> int:
     from bot.adapters.clock import SystemClock
+    from bot.adapters.notes_files import NotesDir
     from bot.adapters.terminal import ShellOutput, run_shell, shell_bot, shell_scheduler
     from bot.app import open_store
 
@@ -79,12 +125,14 @@ def _shell(config_path: Path | None, user: str | None, group: str | None = None)
     output = ShellOutput()  # sys.stdout as it is when printing (prompt_toolkit patches it)
     bot = shell_bot(config, store, SystemClock(), chair=user)
     scheduler = shell_scheduler(bot, output)  # prints reminders; records them in memory only
+    notes_dir = NotesDir(bot)  # notes_dir: a meeting's files when it closes (printed reminders: none)
     try:
         run_shell(bot, user, output=output, started=scheduler.start, group=group)
     except KeyboardInterrupt:
         output.block("")
     finally:
         scheduler.stop()
+        notes_dir.stop()
         store.close()
     return 0
 
@@ -127,6 +175,7 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
     import signal
 
     from bot.adapters.clock import SystemClock
+    from bot.adapters.notes_files import NotesDir
     from bot.adapters.scheduler import Scheduler
     from bot.adapters.zulip import Directory, ZulipRunner, check_startup
     from bot.adapters.zulip_api import ZulipApi, connect
@@ -146,12 +195,14 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
             connect(zuliprc), my_id=api.my_id, claimed=store.claimed_messages, streams=api.streams
         )  # own session
         limits = runner.settings
+        notes_dir = NotesDir(bot)  # writes notes_dir's files when a meeting closes or a reminder went out
         scheduler = Scheduler(
             bot,
             scheduler_api,
             edit_window=limits.edit_window,
             max_message_length=limits.max_message_length,
             max_topic_length=limits.max_topic_length,
+            ledger=notes_dir.ledger(store),
         )
         scheduler.start()
         # SIGTERM interrupts even a long poll; a command cut short rolls back and is handled after a
@@ -168,6 +219,7 @@ def _run(zuliprc: Path | None, bot_config: Path | None) -> int:
                 runner.run()  # catches up, then handles events until interrupted
         finally:
             scheduler.stop()
+            notes_dir.stop()
             logging.getLogger("wgbot").info("wgbot stopped")
     finally:
         store.close()

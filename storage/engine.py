@@ -80,6 +80,7 @@ __all__ = [
     "Transaction",
     "UnreadableDatabase",
     "WriteFailed",
+    "read_committed",
 ]
 
 APP = "wgbot"
@@ -493,6 +494,42 @@ def _load_or_create(path: Path, check: Check | None) -> _Loaded:
         size = len(payload)
     journal, _ = Journal.open(journal_path)  # cuts a torn last line, now that the data is known good
     return _Loaded(tables, mode, seq, size, journal)
+
+
+def read_committed(path: Path | str, *, check: Check | None = None) -> _Tables:
+    """The committed state of the database at ``path``, read without its lock and without writing.
+
+    For readers beside a running bot (`wgbot export`): the journal is read before the data file,
+    which always gives a consistent pair (see the module docstring). No file: no tables. Refusals
+    are those of `Database.open` (UnreadableDatabase), and ``check``'s ValueError becomes one.
+    """
+    path = Path(os.path.realpath(path))
+    journal_path = _journal_path(path)
+    try:
+        journal_raw = _read_regular_file(journal_path)
+        found = _read_regular_file(path)
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc}") from exc
+    if found is None:
+        return {}
+    data_in, schema = _parse(path, found[0])
+    tables = _check_layout(path, data_in)
+    seq = tables[META_TABLE]["1"].get("seq", 0)
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        _unreadable(path, f"its commit number {seq!r} is not a whole number")
+    try:
+        entries, _ = read_entries(journal_raw[0] if journal_raw else b"")
+    except JournalDamaged as exc:
+        _unreadable(journal_path, str(exc))
+    _replay(journal_path, tables, entries, seq)
+    if schema < SCHEMA_VERSION:
+        tables = _migrated(path, tables, schema)
+    if check is not None:
+        try:
+            check(tables)
+        except ValueError as exc:
+            _unreadable(path, str(exc))
+    return tables
 
 
 def _json_text(text: str) -> str:

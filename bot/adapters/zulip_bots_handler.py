@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from bot import __version__
 from bot.adapters.clock import SystemClock
+from bot.adapters.notes_files import NotesDir
 from bot.adapters.scheduler import Scheduler
 from bot.adapters.zulip import Directory, StartupError, ZulipRunner, check_startup
 from bot.adapters.zulip_api import ApiError, ZulipApi
@@ -78,12 +79,14 @@ class WgBotHandler:
             streams=self.api.streams,
         )
         limits = self.runner.settings
+        self.notes_dir = NotesDir(self.bot)  # notes_dir: written when a meeting closes, a reminder went out
         self.scheduler = Scheduler(
             self.bot,
             scheduler_api,
             edit_window=limits.edit_window,
             max_message_length=limits.max_message_length,
             max_topic_length=limits.max_topic_length,
+            ledger=self.notes_dir.ledger(self.store),
         )
         self.scheduler.start()
         # This mode has no loop of ours: commands held because the store could not write are retried here.

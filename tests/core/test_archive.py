@@ -136,7 +136,7 @@ def test_issue8_import_records_meetings_and_actions_open_or_closed_as_marked(tmp
         ("give a talk", ["Ernest"], True),  # :white_check_mark:
         ("look at the docs", [], False),
     ]
-    assert all(o.by_name and o.id == BY_NAME + o.name for a in actions for o in a.owners)
+    assert all(o.by_name and o.id == BY_NAME + o.name.casefold() for a in actions for o in a.owners)
     assert result.unmatched == {"Ricky": 1, "chrism": 1, "Jamal": 1, "Ernest": 1, "Chris M": 1}
     assert result.group.next_action_id == 7
 
@@ -148,8 +148,8 @@ def test_issue8_import_matches_owners_and_participants_to_members(tmp_path: Path
     assert owners == {
         "Ricky Hu": "13",
         "Chris Mitchell": "11",
-        "Jamal": BY_NAME + "Jamal",
-        "Ernest": BY_NAME + "Ernest",
+        "Jamal": BY_NAME + "jamal",
+        "Ernest": BY_NAME + "ernest",
     }
     assert {name: p.name for name, p in result.matched.items()} == {
         "Ricky": "Ricky Hu",
