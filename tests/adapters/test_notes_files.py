@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -503,3 +503,33 @@ def test_issue8_no_notes_dir_no_thread(imported: Config) -> None:
         assert not writer.folders and writer.ledger(store) is store and not bot.listeners
     finally:
         store.close()
+
+
+def test_issue8_readme_the_meeting_in_the_shell_then_exported(tmp_path: Path) -> None:
+    """README: after the whole meeting of "Meeting mode", `wgbot export` writes its notes, exactly as
+    `meeting end` posted them, and the next meeting's draft with the item not discussed."""
+    from tests import meeting15
+    from tests.adapters.test_meeting_shell import MEETING_START, README, Clock, InProcess
+
+    block = (
+        README.read_text(encoding="utf-8").split("A whole meeting in the shell", 1)[1].split("```\n", 2)[1]
+    )
+    steps: list[tuple[str, str]] = []
+    for line in block.rstrip("\n").split("\n")[1:]:
+        speaker, sep, said = line.partition("> ")
+        if sep and speaker in meeting15.PEOPLE:
+            steps.append((speaker, said))
+    chat = InProcess(tmp_path, Clock(MEETING_START - timedelta(minutes=5)))
+    try:
+        for speaker, said in steps:
+            posted = chat.say(speaker, said)
+        out = tmp_path / "meetings"
+        out.mkdir()
+        export(chat.config, out, now=MEETING_START + timedelta(minutes=50))
+    finally:
+        chat.store.close()
+    assert sorted(os.listdir(out)) == ["meeting_00015_20201201.md", "meeting_00016_20201215.md"]
+    assert (out / "meeting_00015_20201201.md").read_text(encoding="utf-8") == posted + "\n"
+    assert "## Agenda\n\n- oxidize/enzyme\n\n" in (out / "meeting_00016_20201215.md").read_text(
+        encoding="utf-8"
+    )
