@@ -125,9 +125,17 @@ def _is_control(char: str) -> bool:
 
 
 def _number(raw: str) -> int:
-    if not re.fullmatch(r"[0-9]{1,9}", raw.strip()):
-        raise ValueError("expected a whole number like 15")
+    if not re.fullmatch(r"[0-9]{1,9}", raw.strip()) or int(raw) < 1:
+        raise ValueError("expected a whole number, 1 or more, like 15")
     return int(raw)
+
+
+def _title(raw: str) -> str:
+    """The meeting's name: one line, and no mention (it is posted in every reminder)."""
+    value = _text(200)(raw)
+    if re.search(r"@_?\*", value):
+        raise ValueError("expected a title without mentions (`@**…**`, `@*…*`): every reminder shows it")
+    return value
 
 
 def _link(raw: str) -> str:
@@ -137,7 +145,7 @@ def _link(raw: str) -> str:
         return value
     parts = urllib.parse.urlsplit(value)
     if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
-        raise ValueError("expected a link starting with https://, like https://zoom.us/j/123")
+        raise ValueError("expected a link starting with http:// or https://, like https://zoom.us/j/123")
     if any(char.isspace() or _is_control(char) or char in "*`<>" for char in value):
         raise ValueError("expected a link without spaces, `*`, backticks or <>")
     try:
@@ -260,7 +268,7 @@ def _group(
         stream=check("stream", _text(60)),
         topic=check("topic", _topic),
         chairs=_chairs(merged["chairs"]),
-        title=check("title", _text(200)),
+        title=check("title", _title),
         timezone=zone,
         call_link=check("call_link", _link),
         reminders=reminders,

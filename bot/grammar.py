@@ -271,6 +271,7 @@ Command = (
 # --- argument parsers --------------------------------------------------------------------------
 
 _MENTION = re.compile(r"@_?\*\*(?P<name>[^*|\n]+?)(?:\|(?P<id>\d+))?\*\*")
+_GROUP_MENTION = re.compile(r"@_?\*(?!\*)[^*\n]+\*")  # a user group: `@*backend-team*`
 # between owners: commas, spaces, and `and` when another owner follows (so text may start with "and")
 _OWNER_SEPARATOR = re.compile(r"(?:\s*,\s*|\s*\band\s+(?=@|me\b)|\s+)+", re.IGNORECASE)
 # after a bare `me` that follows an owner: what makes that `me` an owner too (else it starts the text)
@@ -345,6 +346,9 @@ def parse_day(raw: str, what: str = "date") -> Day:
     lookalike = dates.lookalike(token, partial=True)
     if lookalike is not None:
         raise ArgError(dates.lookalike_problem(lookalike, what))
+    problem = dates.unreadable(token, what) if token else None
+    if problem is not None:
+        raise ArgError(problem)
     got = quoted(token) if token else "nothing"
     raise ArgError(f"the {what} must be a date like {DATE_FORMS}, got {got}")
 
@@ -366,6 +370,17 @@ def _no_args(args: str) -> None:
         raise ArgError(f"this command takes nothing after it, got {quoted(args)}")
 
 
+def _person(match: re.Match[str], *, owner: bool = True) -> Mention:
+    """The person a `_MENTION` match names; a wildcard (`@**all**`) is everyone, so no person."""
+    name = match["name"].strip()
+    if name.lower() in WILDCARDS:
+        shown = quoted("@**" + name + "**")
+        if owner:
+            raise ArgError(f"{shown} is everyone, not an owner; name the people who will do it")
+        raise ArgError(f"{shown} is everyone, not one person; name one person, or write `all`")
+    return Mention(name, match["id"])
+
+
 def parse_owners(args: str) -> tuple[tuple[Mention, ...], str]:
     """Leading owners (mentions or `me`), then the rest of the text.
 
@@ -378,14 +393,15 @@ def parse_owners(args: str) -> tuple[tuple[Mention, ...], str]:
     separator = ""
     while rest:
         match = _MENTION.match(rest)
+        group = _GROUP_MENTION.match(rest)
         if match:
-            name = match["name"].strip()
-            if name.lower() in WILDCARDS:
-                raise ArgError(
-                    f"{quoted('@**' + name + '**')} is everyone, not an owner; name the people who will do it"
-                )
-            owners.append(Mention(name, match["id"]))
+            owners.append(_person(match))
             rest = rest[match.end() :]
+        elif group:
+            raise ArgError(
+                f"{quoted(group.group())} is a user group, and a group can't own an action; "
+                "name the people who will do it"
+            )
         elif _ME.match(rest):
             if owners and not separator.strip() and not _OWNER_FOLLOWS.match(rest[2:]):
                 break  # `@**Ernest** me too`: the text
@@ -407,6 +423,18 @@ def _tidy(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:–—")
 
 
+def _without(text: str, start: int, end: int) -> str:
+    """`text` with `text[start:end]` (a clause) taken out, the words around it as they were: what
+    follows is joined on without a space if it starts with punctuation, and punctuation ending the
+    text right after the clause goes with it (`by friday, please` -> `, please`; `due friday.`)."""
+    before, after = text[:start].rstrip(), text[end:]
+    if re.fullmatch(r"[.,;:!?\s]*", after):
+        after = ""
+    elif re.match(r"[.,;:!?]", after.lstrip()):
+        return _tidy(before + after.lstrip())
+    return _tidy(f"{before} {after}")
+
+
 def due_clause(text: str) -> tuple[str, Day | None]:
     """The text without its due date, and the due date (`due friday`, `(due Dec 15)`, `by 2026-12-10`).
 
@@ -420,12 +448,16 @@ def due_clause(text: str) -> tuple[str, Day | None]:
     if found:
         clause = found[0]
         day = parse_day(clause["inner"] or clause["day"], "due date")
-        return _tidy(f"{text[: clause.start()]} {text[clause.end() :]}"), day
+        return _without(text, clause.start(), clause.end()), day
     for start in _DUE_START.finditer(text):
-        partial = start["word"].lower().startswith("due")  # `due Dec` lacks a day; `by May` may be text
-        lookalike = dates.lookalike(text[start.end() :], partial=partial)
+        after_due = start["word"].lower().startswith("due")  # `due Dec` lacks a day; `by May` may be text
+        rest = text[start.end() :]
+        lookalike = dates.lookalike(rest, partial=after_due)
         if lookalike is not None:
             raise ArgError(dates.lookalike_problem(lookalike, "due date"))
+        problem = dates.unreadable(rest, "due date", after_due=after_due)
+        if problem is not None:
+            raise ArgError(problem)
     return text, None
 
 
@@ -480,7 +512,9 @@ def _action_list(args: str) -> ActionList:
         return ActionList(scope.lower())
     match = _MENTION.fullmatch(scope)
     if match:
-        return ActionList("person", Mention(match["name"].strip(), match["id"]))
+        return ActionList("person", _person(match, owner=False))
+    if _GROUP_MENTION.fullmatch(scope):
+        raise ArgError(f"{quoted(scope)} is a user group, and actions are owned by people: name one of them")
     raise ArgError(f"expected `mine`, `all` or a `@**Full Name**` mention, got {quoted(scope)}")
 
 
@@ -868,7 +902,8 @@ def parse(text: str) -> Command:
                     break
                 if phrase in _NOTE_FIRST:  # `note remove the old API` is a note
                     continue
-                raise ParseError(f"`{spec.name}`: {error}.", spec) from None
+                end = "" if str(error).endswith(("?", ".")) else "."
+                raise ParseError(f"`{spec.name}`: {error}{end}", spec) from None
     raise _unknown(lowered)
 
 

@@ -738,15 +738,15 @@ def format_duration(td: timedelta) -> str:
 
 
 def humanize_delta(td: timedelta) -> str:
-    """A rough relative time: ``in 2 days``, ``in 3 hours``, ``in 5 minutes``, ``now``, ``5 minutes ago``."""
+    """A relative time: ``in 2 days 3 hours``, ``in 1 hour 34 minutes``, ``in 5 minutes``, ``now``,
+    ``5 minutes ago``. To the nearest minute (a post a few seconds late still says ``in 1 day``);
+    from a day on, in days and whole hours (the minutes left over are left out, never rounded up)."""
     seconds = td.total_seconds()
     if abs(seconds) < 30:
         return "now"
-    amount = abs(seconds)
-    if round(amount / 60) < 60:
-        words = _plural(round(amount / 60), "minute")
-    elif round(amount / 3600) < 24:
-        words = _plural(round(amount / 3600), "hour")
-    else:
-        words = _plural(round(amount / 86400), "day")
+    minutes = round(abs(seconds) / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = ((days, "day"), (hours, "hour")) if days else ((hours, "hour"), (minutes, "minute"))
+    words = " ".join(_plural(n, unit) for n, unit in units if n)
     return f"in {words}" if seconds > 0 else f"{words} ago"

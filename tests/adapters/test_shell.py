@@ -113,7 +113,7 @@ def test_a_second_copy_on_the_same_data_refuses_to_start(config: Path, tmp_path:
         ("reminders = 1 fortnight", "reminders = '1 fortnight' is not valid"),
         ("recurrence = FREQ=SOMETIMES", "recurrence = 'FREQ=SOMETIMES' is not valid"),
         ("first_number = fifteen", "expected a whole number"),
-        ("call_link = zoom me", "expected a link starting with https://"),
+        ("call_link = zoom me", "expected a link starting with http:// or https://"),
         ("chiars = Chris", "unknown key 'chiars' (did you mean chairs?)"),
     ],
 )

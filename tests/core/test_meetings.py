@@ -27,7 +27,7 @@ def chat() -> Chat:
 def test_meeting_next_shows_number_local_time_global_time_and_link() -> None:
     text = chat().say("meeting")
     assert text.splitlines() == [
-        "**Next: Rust ML WG Meeting 00015**, in 6 days",
+        "**Next: Rust ML WG Meeting 00015**, in 6 days 9 hours",
         "Date: Tuesday 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>)",
         "Call: https://example.org/call",
     ]
