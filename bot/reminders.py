@@ -213,7 +213,9 @@ def reminder_post(
     """A reminder in the WG's notes format: Meeting Info, Agenda (in order), Actions (by owner).
 
     The first line says how soon the meeting starts, so two reminders never read the same. Owners
-    are pinged only with `ping` (the last reminder before the meeting); all user text is silenced.
+    are pinged only with `ping` (the last reminder before the meeting) and never in the post of a
+    skipped meeting (it is an edit, and Zulip notifies whoever an edit newly mentions); all user
+    text is silenced.
     Longer than `limit`, the actions are cut at a line, then if need be the agenda, each with a
     last line saying how many were left out and which command lists them all: still one message,
     which can be edited and found again.
@@ -221,9 +223,11 @@ def reminder_post(
     agenda = list(agenda)
     actions = list(actions)
     title, *info_lines = _meeting_block(info, meeting)
-    title += (
-        " is skipped." if meeting.skipped else f" starts {sched.humanize_delta(meeting.starts_at - now)}."
-    )
+    if meeting.skipped:  # it takes no number, and pings no one: an edit would notify the newly named
+        title += f": the meeting of {_local_day(meeting, info.timezone)} is skipped."
+        ping = False
+    else:
+        title += f" starts {sched.humanize_delta(meeting.starts_at - now)}."
     agenda_block = agenda_lines(agenda)
     agenda_ids: list[int | None] = [item.id for item in agenda]
     if not agenda_block:
