@@ -43,7 +43,7 @@ LINES = [line for line in CONFIG.splitlines()[1:] if not line.startswith("stream
 
 
 def expected(config_path: Path, overrides: Overrides = Overrides()) -> bytes:  # noqa: B008
-    group = load_config(config_path).group
+    group = load_config(config_path).groups[0]
     assert group.schedule is not None
     info = MeetingInfo(group.title, group.timezone, group.call_link)
     return calendar_ics(group.schedule, overrides, info, key=group.key, duration=group.duration)
@@ -82,7 +82,7 @@ def test_meeting_calendar_in_the_shell_writes_the_file_beside_the_data(config: P
         bot.handle(Incoming(f"meeting skip {day}", Person("Chris", "Chris")))
         bot.handle(Incoming("meeting calendar", Person("Lorenz", "Lorenz")))
         slot = (
-            datetime(day.year, day.month, day.day, 16).replace(tzinfo=loaded.group.timezone).astimezone(UTC)
+            datetime(day.year, day.month, day.day, 16).replace(tzinfo=loaded.groups[0].timezone).astimezone(UTC)
         )
         assert slot in starts(expected(config)) and slot not in starts(path.read_bytes())
         assert path.read_bytes() == expected(config, Overrides().skip(slot))
@@ -154,7 +154,7 @@ def test_meeting_calendar_on_zulip_uploads_the_file_and_links_it(org: Org) -> No
     org.say("Lorenz", "@**wgbot** meeting calendar")
     org.server.wait_for(lambda: len(org.server.uploads) == 2, what="the second upload")
     (second,) = [d for _, _, d in org.server.uploads.values() if d != data]
-    slot = datetime(day.year, day.month, day.day, 16).replace(tzinfo=load_config(config).group.timezone)
+    slot = datetime(day.year, day.month, day.day, 16).replace(tzinfo=load_config(config).groups[0].timezone)
     assert slot.astimezone(UTC) in starts(data) and slot.astimezone(UTC) not in starts(second)
     uids = [{str(e["UID"]) for e in icalendar.Calendar.from_ical(d).walk("VEVENT")} for d in (data, second)]
     assert uids[0] == uids[1]
