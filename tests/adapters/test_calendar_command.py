@@ -81,9 +81,8 @@ def test_meeting_calendar_in_the_shell_writes_the_file_beside_the_data(config: P
         day = a_tuesday_ahead(3)
         bot.handle(Incoming(f"meeting skip {day}", Person("Chris", "Chris")))
         bot.handle(Incoming("meeting calendar", Person("Lorenz", "Lorenz")))
-        slot = (
-            datetime(day.year, day.month, day.day, 16).replace(tzinfo=loaded.groups[0].timezone).astimezone(UTC)
-        )
+        zone = loaded.groups[0].timezone
+        slot = datetime(day.year, day.month, day.day, 16).replace(tzinfo=zone).astimezone(UTC)
         assert slot in starts(expected(config)) and slot not in starts(path.read_bytes())
         assert path.read_bytes() == expected(config, Overrides().skip(slot))
     finally:
