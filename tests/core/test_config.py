@@ -59,7 +59,7 @@ def test_issue7_a_first_meeting_inside_a_clock_change_is_refused_like_a_move(
         parse_config({"timezone": "Europe/Berlin", "first_meeting": first}, tmp_path)
     assert expected in str(raised.value) and "first_meeting" in str(raised.value)
     ok = parse_config({"timezone": "Europe/Berlin", "first_meeting": "2021-03-28 03:30"}, tmp_path)
-    assert ok.group.schedule is not None
+    assert ok.groups[0].schedule is not None
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_issue7_call_link_must_be_a_plain_web_link(tmp_path: Path, link: str) ->
     ["https://ucsb.zoom.us/j/6601852842", "http://meet.example.org:8443/wg?pwd=a1&x=%20", "HTTPS://A.B/"],
 )
 def test_real_call_links_are_kept(tmp_path: Path, link: str) -> None:
-    assert parse_config({"call_link": link}, tmp_path).group.call_link == link
+    assert parse_config({"call_link": link}, tmp_path).groups[0].call_link == link
 
 
 def test_issue7_a_mention_in_the_call_link_pings_no_one_even_past_the_config() -> None:
