@@ -54,6 +54,7 @@ import os
 import stat
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ __all__ = [
     "Check",
     "Database",
     "DatabaseLocked",
+    "LockLost",
     "Migration",
     "StorageError",
     "Transaction",
@@ -120,6 +122,10 @@ class WriteFailed(StorageError):
     """
 
 
+class LockLost(WriteFailed):
+    """The lock file was removed or replaced under a running wgbot: it writes nothing any more."""
+
+
 class UnreadableDatabase(StorageError):
     """The file is not a wgbot database this version can read; it was left untouched."""
 
@@ -158,6 +164,33 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_CRC_FIELD = b'"_crc32":"'  # in `_meta`; a document's own keys never hold it unescaped at this level
+_CRC_BLANK = b"00000000"
+
+
+def _snapshot(tables: Mapping[str, Any]) -> bytes:
+    """The data file's bytes: the tables, with a CRC-32 of the whole file (its own 8 digits as zeros)."""
+    meta = {**tables[META_TABLE]["1"], "_crc32": _CRC_BLANK.decode()}
+    payload = _serialise({**tables, META_TABLE: {"1": meta}})
+    at = payload.index(_CRC_FIELD) + len(_CRC_FIELD)
+    return payload[:at] + b"%08x" % zlib.crc32(payload) + payload[at + len(_CRC_BLANK) :]
+
+
+def _check_crc(path: Path, raw: bytes, meta: dict[str, Any]) -> None:
+    """Refuse a data file whose checksum does not match; one without a checksum is read as it is."""
+    written = meta.pop("_crc32", None)
+    if written is None:
+        return
+    at = raw.find(_CRC_FIELD) + len(_CRC_FIELD)
+    blanked = raw[:at] + _CRC_BLANK + raw[at + len(_CRC_BLANK) :]
+    if not isinstance(written, str) or written != f"{zlib.crc32(blanked):08x}":
+        _unreadable(
+            path,
+            "its checksum does not match its contents: it was damaged, or changed outside wgbot. Restore "
+            'a backup; or, if you edited it by hand on purpose, remove the "_crc32" field from "_meta"',
+        )
 
 
 def _atomic_write(path: Path, data: Mapping[str, Any], mode: int = _NEW_FILE_MODE) -> None:
@@ -300,6 +333,7 @@ def _parse(path: Path, raw: bytes) -> tuple[dict[str, Any], int]:
     record = meta.get("1") if isinstance(meta, dict) else None
     if not isinstance(record, dict) or record.get("app") != APP:
         _unreadable(path, f'it is JSON but not a wgbot database (no {META_TABLE} record with "app": "{APP}")')
+    _check_crc(path, raw, record)
     schema = record.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
         _unreadable(path, f"its schema version {schema!r} is not a positive integer")
@@ -453,7 +487,7 @@ def _load_or_create(path: Path, check: Check | None) -> _Loaded:
         if journal_path.exists() and journal_path.stat().st_size:
             _unreadable(journal_path, f"it is a journal without its data file {path.name}")
         data: _Tables = {META_TABLE: {"1": {"app": APP, "schema": SCHEMA_VERSION, "seq": 0}}}
-        payload = _serialise(data)
+        payload = _snapshot(data)
         _replace_file(path, payload, _NEW_FILE_MODE)
         journal, _ = Journal.open(journal_path)
         _fsync_dir(path.parent)
@@ -488,7 +522,7 @@ def _load_or_create(path: Path, check: Check | None) -> _Loaded:
         backup = path.with_name(f"{path.name}.schema{schema}.bak")
         _replace_file(backup, raw, mode)
         tables[META_TABLE] = {"1": {"app": APP, "schema": SCHEMA_VERSION, "seq": seq}}
-        payload = _serialise(tables)
+        payload = _snapshot(tables)
         _replace_file(path, payload, mode)
         _fsync_dir(path.parent)
         size = len(payload)
@@ -640,7 +674,9 @@ class Database:
             if self._txn is not None:
                 raise StorageError("cannot close the database inside a transaction")
             if self._journal.size:
-                self._fold()  # a closed database is one self-contained file (if the disk allows)
+                with suppress(LockLost):  # logged: another wgbot may write the file now
+                    self._check_lock()
+                    self._fold()  # a closed database is one self-contained file (if the disk allows)
             self._closed = True
             self._db.close()
             self._journal.close()
@@ -767,6 +803,7 @@ class Database:
         return ops
 
     def _commit(self, ops: list[Op]) -> None:
+        self._check_lock()
         try:
             self._journal.append(Entry(self._seq + 1, tuple(ops)))
         except OSError as exc:
@@ -776,6 +813,23 @@ class Database:
         if self._journal.size >= self._fold_after:
             self._fold()
 
+    def _check_lock(self) -> None:
+        """Refuse to write unless `<database>.lock` is still the file this process locked: a lock file
+        removed or replaced meanwhile would let a second wgbot start on the same data and both write."""
+        lock_path = _lock_path(self._path)
+        held = os.fstat(self._lock_fd)
+        try:
+            current = os.stat(lock_path)
+        except OSError:
+            current = None
+        if current is None or (current.st_ino, current.st_dev) != (held.st_ino, held.st_dev):
+            _log.error("%s was removed or replaced under this wgbot: not writing; stop it", lock_path)
+            raise LockLost(
+                f"the lock file {lock_path} was removed or replaced while this wgbot ran, so another wgbot "
+                "may be using the data; nothing was saved. Stop this wgbot, make sure only one runs, and "
+                "start it again"
+            )
+
     def _fold(self) -> None:
         """Write the whole state as a new snapshot and start an empty journal (failures only logged:
         every commit is in the journal already, so nothing is lost; folding is tried again later)."""
@@ -783,7 +837,7 @@ class Database:
         data[META_TABLE] = {"1": {**data[META_TABLE]["1"], "seq": self._seq}}
         journal_path = self._journal.path
         try:
-            payload = _serialise(data)
+            payload = _snapshot(data)
             _replace_file(self._path, payload, self._mode)
             fresh = journal_path.with_name(journal_path.name + ".new")
             fresh.unlink(missing_ok=True)

@@ -9,16 +9,18 @@ An op with ``null`` for the document deletes it. A commit is one ``pwrite`` of i
 the valid part of the file and one ``fdatasync``; the transaction is acknowledged only after that. At
 open, the lines whose ``seq`` is above the snapshot's are replayed over it, in order.
 
-A crash can leave the last line torn (cut short, or with a bad checksum): it was never acknowledged,
-so it is dropped and the file cut back to its valid part. A bad line with a good one after it is not a
-torn write but damage: the journal is refused, and left as found. A failed append (disk full) cuts the
-file back to its valid length before the next one, so a torn line never sits before a good one.
+A crash can leave the last line torn, without its newline: it was never acknowledged (a commit is
+acknowledged only once its whole line, newline included, is on disk), so it is dropped, the file cut
+back to its whole lines, and that is logged. A whole line that fails its checksum, or is out of order,
+is not a torn write but damage: the journal is refused, and left as found. A failed append (disk full)
+cuts the file back to its valid length before the next one, so a torn line never sits before a good one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import zlib
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Entry", "Journal", "JournalDamaged", "Op"]
+
+_log = logging.getLogger(__name__)
 
 Op = tuple[str, str, dict[str, Any] | None]  # table, key, document (None: delete)
 
@@ -66,23 +70,25 @@ def _decode(line: bytes) -> Entry | None:
 
 
 def read_entries(raw: bytes) -> tuple[list[Entry], int]:
-    """The valid entries of a journal's bytes, and the length of its valid part.
+    """The entries of a journal's bytes, and the length of its whole lines.
 
-    Raises JournalDamaged when a bad line is followed by a good one.
+    The text after the last newline is a torn write (a commit that was never acknowledged: a line is
+    acknowledged only with its newline, after fdatasync), so it is not an entry. A whole line that is
+    not a valid entry, or repeats or goes back in the numbering, is damage: JournalDamaged.
     """
     entries: list[Entry] = []
     valid = 0
     lines = raw.split(b"\n")
-    complete, tail = lines[:-1], lines[-1]  # the text after the last newline is a torn line, if any
-    for number, line in enumerate(complete, start=1):
+    for number, line in enumerate(lines[:-1], start=1):
         entry = _decode(line)
-        if entry is None or (entries and entry.seq <= entries[-1].seq):
-            if any(_decode(later) is not None for later in complete[number:]):
-                raise JournalDamaged(f"line {number} of the journal is damaged, and later lines are not")
-            return entries, valid
+        if entry is None:
+            raise JournalDamaged(f"line {number} of the journal is damaged (its checksum or form is wrong)")
+        if entries and entry.seq <= entries[-1].seq:
+            raise JournalDamaged(
+                f"line {number} of the journal has commit {entry.seq}, not after commit {entries[-1].seq}"
+            )
         entries.append(entry)
         valid += len(line) + 1
-    del tail  # never valid: a line is acknowledged only with its newline, after fdatasync
     return entries, valid
 
 
@@ -103,6 +109,11 @@ class Journal:
             entries, valid = read_entries(raw)
             journal = cls(path, fd, valid)
             if valid != len(raw):
+                _log.warning(
+                    "%s ended in %d bytes of a commit that was cut short (never acknowledged); dropped them",
+                    path,
+                    len(raw) - valid,
+                )
                 journal._cut()
         except BaseException:
             os.close(fd)

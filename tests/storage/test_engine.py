@@ -48,7 +48,7 @@ def snapshot(path: Path) -> tuple[bytes, int, bytes]:
 
 def on_disk(path: Path) -> dict[str, Any]:
     """What the files on disk hold: the data file with the journal's later commits replayed over it
-    (the commit number left out of `_meta`, so the contents compare whatever was folded when)."""
+    (the commit number and checksum left out of `_meta`, so contents compare whenever they were folded)."""
     data = json.loads(path.read_bytes())
     meta = data["_meta"]["1"]
     journal = path.with_name(path.name + ".journal")
@@ -61,7 +61,7 @@ def on_disk(path: Path) -> dict[str, Any]:
                     rows.pop(key, None)
                 else:
                     rows[key] = document
-    data["_meta"] = {"1": {k: v for k, v in meta.items() if k != "seq"}}
+    data["_meta"] = {"1": {k: v for k, v in meta.items() if k not in ("seq", "_crc32")}}
     return {table: rows for table, rows in data.items() if rows}
 
 
@@ -699,3 +699,56 @@ def test_other_process_holds_the_lock_until_killed(path: Path) -> None:
         timeout=30,
     )
     assert (after.returncode, after.stdout) == (0, "OPENED\n"), after.stderr
+
+
+# -------------------------------------------------------------------------------- integrity
+
+
+def test_issue7_a_data_file_changed_outside_wgbot_is_refused_by_its_checksum(path: Path) -> None:
+    with Database.open(path) as db, db.transaction() as txn:
+        txn.put("items", "1", {"text": "one"})
+    raw = path.read_bytes()
+    assert b'"_crc32":"' in raw
+    changed = raw.replace(b'"one"', b'"ooe"')  # still valid JSON, one letter off (a flipped bit)
+    path.write_bytes(changed)
+    with pytest.raises(UnreadableDatabase, match="checksum does not match"):
+        Database.open(path)
+    assert path.read_bytes() == changed  # left as found
+
+
+def test_issue7_a_file_edited_by_hand_without_its_checksum_opens(path: Path) -> None:
+    with Database.open(path) as db, db.transaction() as txn:
+        txn.put("items", "1", {"text": "one"})
+    data = json.loads(path.read_bytes())
+    del data["_meta"]["1"]["_crc32"]
+    data["items"]["1"]["text"] = "fixed by hand"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with Database.open(path) as db:
+        assert db.get("items", "1") == {"text": "fixed by hand"}
+        with db.transaction() as txn:
+            txn.put("items", "2", {"text": "two"})
+    assert b'"_crc32":"' in path.read_bytes()  # the next data file written has one again
+
+
+def test_issue7_a_removed_lock_file_stops_writes_so_a_second_copy_cannot_fork_the_data(path: Path) -> None:
+    first = Database.open(path)
+    with first.transaction() as txn:
+        txn.put("items", "1", {"by": "first"})
+    path.with_name(path.name + ".lock").unlink()  # someone "cleans up" the lock while the bot runs
+    writer = Path(__file__).with_name("crash_writer.py")
+    second = subprocess.Popen(  # a second copy: nothing stops it now, it takes a new lock file
+        [sys.executable, str(writer), "hold", str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert second.stdout is not None and second.stdin is not None
+    assert second.stdout.readline() == "READY\n"  # it has written holder/doc
+    with pytest.raises(engine.LockLost, match="removed or replaced"), first.transaction() as txn:
+        txn.put("items", "3", {"by": "first"})
+    first.close()  # and its close writes nothing either
+    second.stdin.close()
+    assert second.wait(timeout=30) == 0
+    with Database.open(path) as db:
+        assert db.all("items") == {"1": {"by": "first"}}
+        assert db.get("holder", "doc") is not None

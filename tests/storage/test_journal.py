@@ -48,16 +48,31 @@ def test_a_torn_last_line_is_dropped_and_cut_off(tmp_path_factory: pytest.TempPa
     assert Journal.open(path)[1] == [entry(1), entry(3)]
 
 
-def test_a_flipped_byte_in_the_last_line_is_a_torn_write(tmp_path: Path) -> None:
+def test_a_flipped_byte_in_a_whole_last_line_is_damage_not_a_torn_write(tmp_path: Path) -> None:
     path = tmp_path / "j"
     journal, _ = Journal.open(path)
     journal.append(entry(1))
     journal.append(entry(2))
     journal.close()
     raw = bytearray(path.read_bytes())
-    raw[-5] ^= 0x01
+    raw[-5] ^= 0x01  # the line still ends in its newline: it was acknowledged, and is now damaged
     path.write_bytes(bytes(raw))
-    assert Journal.open(path)[1] == [entry(1)]
+    with pytest.raises(JournalDamaged, match="line 2"):
+        Journal.open(path)
+    assert path.read_bytes() == bytes(raw)
+
+
+def test_a_torn_tail_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "j"
+    journal, _ = Journal.open(path)
+    journal.append(entry(1))
+    journal.close()
+    path.write_bytes(path.read_bytes() + b"0000abcd {\"seq\": 2")
+    with caplog.at_level("WARNING"):
+        journal, found = Journal.open(path)
+    journal.close()
+    assert found == [entry(1)]
+    assert "cut short" in caplog.text and "18 bytes" in caplog.text
 
 
 def test_damage_before_good_lines_is_refused_and_the_file_left_as_found(tmp_path: Path) -> None:
@@ -77,8 +92,10 @@ def test_damage_before_good_lines_is_refused_and_the_file_left_as_found(tmp_path
 def test_sequence_numbers_must_grow(tmp_path: Path) -> None:
     from storage.journal import _encode
 
-    raw = _encode(entry(2)) + _encode(entry(1))
-    assert read_entries(raw) == ([entry(2)], len(_encode(entry(2))))
+    with pytest.raises(JournalDamaged, match="line 2 of the journal has commit 1, not after commit 2"):
+        read_entries(_encode(entry(2)) + _encode(entry(1)))
+    both = _encode(entry(1)) + _encode(entry(2))
+    assert read_entries(both) == ([entry(1), entry(2)], len(both))
 
 
 def test_a_failed_append_leaves_no_torn_line_before_the_next(
