@@ -32,7 +32,7 @@ from bot.adapters.files import FolderFiles
 from bot.adapters.scheduler import Scheduler
 from bot.app import Handled, Incoming, WgBot
 from bot.config import Config, GroupConfig
-from bot.model import Person
+from bot.model import Group, Person
 from bot.ports import Clock, SendFailed
 from bot.reminders import DROPPED, SENDING, SENT, SUPERSEDED, Key, Posted, Snapshot
 from storage.engine import WriteFailed
@@ -61,6 +61,40 @@ def shell_person(name: str, user_id: str | None = None) -> Person:
     return Person(name, name)
 
 
+BOT_NAME = "wgbot"
+
+
+class ShellPeople:
+    """The people of the shell, where names stand in for user ids (`bot.commands.Context.people`).
+
+    A name is matched whatever its case to one already seen (in the data, the chairs, who started
+    the shell or spoke since), so `lorenz` is Lorenz; the bot itself is no person (it owns nothing).
+    """
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._names: dict[str, str] = {}
+        for name in names:
+            self.known(name)
+
+    def known(self, name: str) -> str:
+        """The name as first seen (`lorenz` -> `Lorenz`), remembered from now on."""
+        name = " ".join(name.split())
+        return self._names.setdefault(name.casefold(), name)
+
+    def __call__(self, name: str, user_id: str | None = None) -> Person | None:
+        if " ".join(name.split()).casefold() == BOT_NAME:
+            return None
+        return shell_person(self.known(name))
+
+
+def _names_in(group: Group) -> list[str]:
+    """Who wrote or owns something in a group's data (their names are their ids in the shell)."""
+    names = [item.author.name for item in group.agenda.values()]
+    for action in group.actions.values():
+        names += [action.author.name, *(owner.name for owner in action.owners)]
+    return names
+
+
 class ShellChairs:
     """Chairs in the shell: the names (or ids) in `chairs`; with none configured, `starter` alone.
 
@@ -72,9 +106,11 @@ class ShellChairs:
         self.starter = starter
 
     def __call__(self, person: Person, group: GroupConfig) -> bool:
+        """Names match whatever their case, as people's names do in the shell (`ShellPeople`)."""
         if group.chairs:
-            return person.id in group.chairs or person.name in group.chairs
-        return self.starter is None or person.name == self.starter
+            chairs = {chair.casefold() for chair in group.chairs}
+            return person.id.casefold() in chairs or person.name.casefold() in chairs
+        return self.starter is None or person.name.casefold() == self.starter.casefold()
 
     def describe(self, group: GroupConfig) -> str:
         """Who the chairs are, in words, for the banner."""
@@ -87,7 +123,9 @@ class ShellChairs:
 
 def shell_bot(config: Config, store: Store, clock: Clock, *, chair: str | None = None) -> WgBot:
     """The bot as the shell runs it; `chair` is who started the shell (see `ShellChairs`)."""
-    bot = WgBot(config, store, clock, is_chair=ShellChairs(chair), people=shell_person)
+    names = [name for group in config.groups for name in _names_in(store.load(group.key))]
+    names += [name for group in config.groups for name in group.chairs] + ([chair] if chair else [])
+    bot = WgBot(config, store, clock, is_chair=ShellChairs(chair), people=ShellPeople(names))
     bot.files = FolderFiles(config.database.parent)  # `meeting calendar` writes beside the data
     return bot
 
@@ -218,7 +256,8 @@ class Shell:
     ) -> None:
         self.bot = bot
         self.output = output
-        self.sender = shell_person(user)
+        self.people = bot._people if isinstance(bot._people, ShellPeople) else ShellPeople()
+        self.sender = shell_person(self.people.known(user))
         self.group = routing.pick(bot.config, group)
         self._chairs = ShellChairs(user)
         self._sleep = sleep
@@ -242,10 +281,10 @@ class Shell:
         )
 
     def say(self, line: str) -> None:
-        """Carry out one typed line and print what it answers."""
-        text = _BOT_MENTION.sub("", line.strip())
-        if not text:
+        """Carry out one typed line and print what it answers (a bare `@wgbot` gets the commands)."""
+        if not line.strip():
             return
+        text = _BOT_MENTION.sub("", line.strip())
         if text.lower() == "/as" or text.lower().startswith("/as "):
             self._switch(text[3:].strip())
             return
@@ -269,6 +308,10 @@ class Shell:
         if not name:
             self.output.block("(usage: /as NAME)")
             return
+        if name.casefold() == BOT_NAME:
+            self.output.block(f"({name} is the bot, not a person: /as NAME speaks as a person)")
+            return
+        name = self.people.known(name)
         self.sender = shell_person(name)
         chair = self._chairs(self.sender, self.group)
         self.output.block(f"now speaking as {name} ({'a chair' if chair else 'not a chair'})")
@@ -359,14 +402,37 @@ def _interactive(shell: Shell, started: Callable[[], None]) -> None:
     from prompt_toolkit.patch_stdout import patch_stdout
 
     session: PromptSession[str] = PromptSession(history=InMemoryHistory())
-    with patch_stdout():  # the scheduler's prints go above the prompt
-        shell.output.block(shell.banner())
-        started()
-        while True:
-            try:
-                line = session.prompt(f"{shell.speaker}> ")
-            except KeyboardInterrupt:
-                continue  # Ctrl-C: the line is dropped, not sent
-            except EOFError:
-                break  # Ctrl-D
-            shell.say(line)
+    restore = _keep_typeahead(sys.stdin.fileno())
+    try:
+        with patch_stdout():  # the scheduler's prints go above the prompt
+            shell.output.block(shell.banner())
+            started()
+            while True:
+                try:
+                    line = session.prompt(f"{shell.speaker}> ")
+                except KeyboardInterrupt:
+                    continue  # Ctrl-C: the line is dropped, not sent
+                except EOFError:
+                    break  # Ctrl-D
+                shell.say(line)
+    finally:
+        restore()
+
+
+def _keep_typeahead(fd: int) -> Callable[[], None]:
+    """Lines typed while a command waits to be saved again stay to be read after a Ctrl-C gives it up.
+
+    Between prompts the terminal is in its own line mode, which throws away unread input at an
+    interrupt unless NOFLSH is set; prompt_toolkit puts back the modes it found after each line, so
+    setting it once holds. Returns what puts the terminal back as it was.
+    """
+    import termios
+
+    try:
+        before = termios.tcgetattr(fd)
+        kept = list(before)
+        kept[3] |= termios.NOFLSH  # the local modes
+        termios.tcsetattr(fd, termios.TCSANOW, kept)
+    except termios.error:
+        return lambda: None
+    return lambda: termios.tcsetattr(fd, termios.TCSANOW, before)

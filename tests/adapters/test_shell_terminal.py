@@ -18,7 +18,8 @@ CTRL_C = "\x03"
 CTRL_D = "\x04"
 
 
-def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
+def spawn(tmp_path: Path, *args: str, code: str | None = None) -> pexpect.spawn:
+    """`wgbot shell ARGS` on a pty; with `code`, that Python program runs instead of `bot.cli`."""
     env = {
         "PYTHONPATH": str(ROOT),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -28,7 +29,7 @@ def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
     }
     shell = pexpect.spawn(
         sys.executable,
-        ["-m", "bot.cli", "shell", *args],
+        [*(["-c", code] if code else ["-m", "bot.cli"]), "shell", *args],
         cwd=str(tmp_path),
         env=env,
         encoding="utf-8",
@@ -95,3 +96,50 @@ def test_issue7_a_reminder_printed_while_typing_leaves_the_line_alone(tmp_path: 
     finally:
         shell.close()
     assert shell.exitstatus == 0
+
+
+# The shell, with saves failing as on a full disk while a file `full` is in its folder.
+FULL_DISK = """
+import sys
+from pathlib import Path
+from storage import store
+from storage.engine import WriteFailed
+
+real = store.Store.save
+def save(self, *args, **kwargs):
+    if Path("full").exists():
+        raise WriteFailed(f"could not write {self.path}: [Errno 28] No space left on device")
+    return real(self, *args, **kwargs)
+store.Store.save = save
+from bot import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_issue7_ctrl_c_gives_up_the_waiting_command_and_keeps_the_lines_typed_meanwhile(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "full").write_text("", encoding="utf-8")
+    shell = spawn(tmp_path, "--as", "Ana", code=FULL_DISK)
+    try:
+        shell.expect_exact("Ana>")
+        shell.send("agenda add Q1\r")
+        shell.expect_exact("Trying again in 1 s (Ctrl-C gives it up).")
+        shell.send("agenda add Q2\r")  # typed while it waits: the terminal echoes them
+        shell.send("agenda add Q3\r")
+        shell.expect_exact("agenda add Q3")
+        shell.send(CTRL_C)  # while it waits (the disk is still full, so it does until then)
+        shell.expect_exact("Gave up `agenda add Q1`: not applied.")
+        shell.expect_exact("Could not save `agenda add Q2`")  # the next line typed is read, and waits
+        (tmp_path / "full").unlink()
+        shell.expect_exact("Saved `agenda add Q2` on try 2.")
+        shell.expect_exact("Added agenda item #1: Q2")
+        shell.expect_exact("Added agenda item #2: Q3")
+        shell.expect_exact("Ana>")
+        shell.send("agenda\r")
+        shell.expect_exact("2. #2 @_**Ana**: Q3")
+        shell.send(CTRL_D)
+        shell.expect(pexpect.EOF)
+    finally:
+        shell.close()
+    assert "Q1" not in (tmp_path / "wgbot.json").read_text(encoding="utf-8")
