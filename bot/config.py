@@ -348,6 +348,8 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return parse_config({}, Path.cwd())
     parser = configparser.ConfigParser(interpolation=None)
+    if path.exists() and not path.is_file():  # a FIFO would block the read for ever
+        raise ConfigError(f"the bot config {path} is not a plain file")
     try:
         with path.open(encoding="utf-8") as handle:
             parser.read_file(handle)

@@ -112,6 +112,21 @@ def _check_cursor(doc: Any) -> None:
     fields.integer("since_pruned", 0)
 
 
+def _check_counters(group: Group) -> None:
+    """Each kind's next number lies past every item of that kind (else the next one would overwrite)."""
+    for counter, items in (
+        ("next_agenda_id", group.agenda),
+        ("next_action_id", group.actions),
+        ("next_minutes_id", group.minutes),
+    ):
+        highest = max(items, default=0)
+        if getattr(group, counter) <= highest:
+            raise DecodeError(
+                f"field {counter!r} is {getattr(group, counter)}, but #{highest} exists already: "
+                "the next item would overwrite it"
+            )
+
+
 def check(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Group]:
     """Decode every document the store reads (raises `DecodeError` naming the first bad one).
 
@@ -125,6 +140,7 @@ def check(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Group]:
             group = codec.group_from(doc, records[key])
             if group.key != key:
                 raise DecodeError(f"field 'key' is {group.key!r}, expected {key!r} (the document's key)")
+            _check_counters(group)
         except DecodeError as error:
             raise DecodeError(f"document groups/{key}: {error}") from None
         groups[key] = group

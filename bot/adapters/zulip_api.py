@@ -76,6 +76,9 @@ class ServerSettings:
 
 def connect(config_file: Path | None, *, client_name: str = f"wgbot/{__version__}") -> zulip.Client:
     """A new client from a zuliprc (or ZULIP_EMAIL, ZULIP_API_KEY, ZULIP_SITE), with our own retries."""
+    special = config_file is not None and config_file.exists() and not config_file.is_file()
+    if special and config_file is not None and not config_file.is_dir():  # a FIFO would block the read
+        raise ApiError(f"cannot read the zuliprc {config_file}: it is not a plain file")
     try:
         return zulip.Client(
             config_file=str(config_file) if config_file else None, client=client_name, retry_on_errors=False

@@ -111,6 +111,10 @@ DAMAGE: dict[str, tuple[Callable[[Data], None], str]] = {
         lambda d: d["records"].update({"other/agenda/1": record(d, "agenda/1")}),
         "document records/other/agenda/1: its group 'other' has no document in table groups",
     ),
+    "group-counter-behind": (
+        lambda d: first(d, "groups").update(next_agenda_id=1),
+        "document groups/ml-wg: field 'next_agenda_id' is 1, but #1 exists already",
+    ),
     "group-counter-missing": (
         lambda d: first(d, "groups").pop("next_action_id"),
         "document groups/ml-wg: field 'next_action_id' is missing",
