@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from bot.config import Config, ConfigError, GroupConfig
+from bot.render import user_text
 
 __all__ = ["Routed", "by_name", "by_stream", "describe", "pick", "route"]
 
@@ -59,7 +60,7 @@ def route(config: Config, text: str, *, stream: str | None = None, group: str | 
 
 def describe(group: GroupConfig) -> str:
     """A group as a list of groups names it: its name, its stream and its title."""
-    return f"`{group.key}` (#**{group.stream}**, {group.title})"
+    return f"`{group.key}` (#**{group.stream}**, {user_text(group.title)})"
 
 
 def pick(config: Config, name: str | None) -> GroupConfig:
