@@ -8,10 +8,13 @@ every group) and otherwise with the list of the groups.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from bot import commands, grammar, minutes, routing
 from bot.config import Config, GroupConfig
@@ -32,7 +35,11 @@ from bot.replies import (
 from storage.engine import StorageError
 from storage.store import Store
 
-__all__ = ["Handled", "Incoming", "WgBot", "open_store"]
+__all__ = ["Handled", "Incoming", "WgBot", "command_name", "open_store"]
+
+log = logging.getLogger(__name__)
+
+Did = Literal["changed", "refused", "listed"]  # what a command did, for the log
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class WgBot:
         self.lock = threading.RLock()
         self.listeners: list[Callable[[], None]] = []  # told after every change (the scheduler listens)
         self.files: Files | None = None  # where `meeting calendar` hands out its file (set by the adapter)
+        self.timer: Callable[[], float] = time.perf_counter  # how long a command took, for the log
 
     @staticmethod
     def info(group: GroupConfig) -> MeetingInfo:
@@ -110,8 +118,29 @@ class WgBot:
         )
 
     def handle(self, message: Incoming) -> Handled:
-        """Carry out one command; the change, the message id and the reply are saved together."""
+        """Carry out one command; the change, the message id and the reply are saved together.
+
+        Logs one line at INFO: who, which group, which command (its name, not its text), what it
+        did (changed, refused, listed) and how long it took.
+        """
+        started = self.timer()
+        handled, group, name, did = self._carry_out(message)
+        log.info(
+            "%s by %s (%s) in %s, message %s: %s, %.0f ms",
+            name,
+            message.sender.name,
+            message.sender.id,
+            group or "no group",
+            message.message_id if message.message_id is not None else "-",
+            did,
+            (self.timer() - started) * 1000,
+        )
+        return handled
+
+    def _carry_out(self, message: Incoming) -> tuple[Handled, str | None, str, Did]:
+        """`handle`, with what the log says of it: the group's key, the command's name, what it did."""
         routed = routing.route(self.config, message.text, stream=message.stream, group=message.group)
+        key = routed.group.key if routed.group is not None else None
         try:
             command = grammar.parse(routed.text)
         except grammar.ParseError as error:
@@ -125,9 +154,10 @@ class WgBot:
                 self.saw(message.sender, message.topic, routed.group)
             if message.message_id is not None:
                 self.store.mark_handled(message.message_id, self._effect(message.reply_to, handled))
-            return handled
+            return handled, key, spec.name if spec else "(not a command)", "refused"
         if routed.group is None:
-            return self._unrouted(message, command)
+            handled, answered = self._unrouted(message, command)
+            return handled, None, command_name(command), answered
         with self.lock:
             config = routed.group
             context = self._context(message, config)
@@ -141,9 +171,12 @@ class WgBot:
         if outcome.group != before:
             for listener in self.listeners:
                 listener()
-        return handled
+        did: Did = (
+            "refused" if isinstance(reply, Problem) else "changed" if outcome.group != present else "listed"
+        )
+        return handled, key, command_name(command), did
 
-    def _unrouted(self, message: Incoming, command: grammar.Command) -> Handled:
+    def _unrouted(self, message: Incoming, command: grammar.Command) -> tuple[Handled, Did]:
         """A private message that names no group while several could be meant: answered if it needs
         no group (`help`; `actions mine` and `action list @**Name**` look in every group), else with
         the list of the groups."""
@@ -166,7 +199,7 @@ class WgBot:
         handled = Handled(render(reply))
         if message.message_id is not None:
             self.store.mark_handled(message.message_id, self._effect(message.reply_to, handled))
-        return handled
+        return handled, "refused" if isinstance(reply, Problem) else "listed"
 
     def _actions_everywhere(self, message: Incoming, command: grammar.ActionList) -> Reply:
         """Someone's open actions in each group, by group (a refusal, say an unknown person, as it is)."""
@@ -239,6 +272,11 @@ class WgBot:
             key = f"close-{config.key}-{closed.number}-{len(closed.history)}"  # a reopened one closes anew
             effect = self._effect(None, self._handled(outcome.reply, None, config))
             self.store.save(before, outcome.group, message_id=key, effect=effect)
+        log.info(
+            "meeting %05d of %s closed automatically (nobody ended it); posting its notes",
+            closed.number,
+            config.key,
+        )
         return key
 
     @staticmethod
@@ -251,6 +289,11 @@ class WgBot:
             **({"react": handled.react} if handled.react else {}),
             **({"sections": True} if handled.sections else {}),
         }
+
+
+def command_name(command: grammar.Command) -> str:
+    """The command's name as `help` gives it (`agenda add`), from its type (`AgendaAdd`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(command).__name__).lower()
 
 
 def routed_example(text: str, limit: int = 60) -> str:

@@ -451,7 +451,12 @@ class NotesDir:
             try:
                 closed = self._closed_meetings(key)
             except (StorageError, OSError) as error:
-                log.warning("notes_dir: cannot look at group %s: %s", key, error)
+                log.warning(
+                    "notes_dir: cannot look at group %s: %s (its files are written at the next meeting end "
+                    "or reminder; `wgbot export` writes them now)",
+                    key,
+                    error,
+                )
                 continue
             if closed != self._closed.get(key):
                 self._closed[key] = closed
@@ -497,7 +502,13 @@ class NotesDir:
                     for item in written:
                         log.info("notes_dir: wrote %s", item.path)
                 except Exception as error:  # logged, never in the bot's way; the next event tries again
-                    log.warning("notes_dir: could not write the notes files of %s: %s", key, error)
+                    log.warning(
+                        "notes_dir: could not write the notes files of %s: %s. Check that notes_dir exists "
+                        "and the bot's user may write there; they are tried again at the next meeting end "
+                        "or reminder (`wgbot export` writes them now)",
+                        key,
+                        error,
+                    )
             with self._lock:
                 if not self._wanted:
                     self._idle.set()

@@ -146,7 +146,11 @@ class Scheduler:
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
-                log.warning("the reminder scheduler did not stop within %.0f s", timeout)
+                log.warning(
+                    "the reminder scheduler did not stop within %.0f s (a Zulip call was still waiting); "
+                    "nothing is lost: an unfinished reminder is looked for and sent once at the next start",
+                    timeout,
+                )
 
     def poke(self) -> None:
         """Look again now (the schedule, the agenda or the actions may have changed)."""
@@ -170,7 +174,12 @@ class Scheduler:
             except Exception:
                 failures += 1
                 delay = min(RETRY_FIRST * 2 ** (failures - 1), RETRY_MAX)
-                log.exception("reminders failed (%d in a row); trying again in %.0f s", failures, delay)
+                log.exception(
+                    "reminders failed (%d in a row); trying again in %.0f s (%s)",
+                    failures,
+                    delay,
+                    "this is a bug in wgbot: please report it with the traceback below",
+                )
                 wake = self._clock.now() + timedelta(seconds=delay)
             timeout = MAX_SLEEP
             if wake is not None:
@@ -272,11 +281,21 @@ class Scheduler:
         except Exception as error:
             failed.add(key)
             if isinstance(error, SendFailed) and not error.permanent:  # Zulip away: wait, don't give up
-                log.warning("%s not done yet, Zulip did not answer: %s", _describe(config, key), error)
+                log.warning(
+                    "%s not done yet, Zulip did not answer: %s (tried again; if this goes on, check that "
+                    "Zulip is reachable)",
+                    _describe(config, key),
+                    error,
+                )
                 errors.setdefault((config.key, key), error)
                 return
             if isinstance(error, WriteFailed):  # the data file can't be written: wait, never give up
-                log.warning("%s not done yet, it could not be saved: %s", _describe(config, key), error)
+                log.warning(
+                    "%s not done yet, it could not be saved: %s (free disk space or make the data folder "
+                    "writable; it is tried again, never given up)",
+                    _describe(config, key),
+                    error,
+                )
                 errors.setdefault((config.key, key), error)
                 return
             tries = self._failures[(config.key, key)] = self._failures.get((config.key, key), 0) + 1
@@ -295,7 +314,8 @@ class Scheduler:
             with self._bot.lock:
                 outcome = give_up()
             log.error(
-                "gave up on %s after %d failed tries (the last: %s); %s",
+                "gave up on %s after %d failed tries (the last: %s); %s. Check that the bot may post in "
+                "the group's stream and topic; a chair can post the reminder's content by hand",
                 _describe(config, key),
                 tries,
                 error,
@@ -429,14 +449,15 @@ class Scheduler:
                 )
                 return
             log.warning(
-                "Zulip refused to edit message %s (%s): %s; posting an update",
+                "Zulip refused to edit message %s (%s): %s; posting an update instead (allow bots to edit "
+                "their messages in the organisation's settings to keep one post)",
                 p.message_id,
                 _describe(config, p.key),
                 reason,
             )
         else:
-            log.warning(
-                "message %s (%s) is past the edit window; posting an update",
+            log.info(
+                "message %s (%s) is past the edit window; posting an update (nothing to do)",
                 p.message_id,
                 _describe(config, p.key),
             )

@@ -272,7 +272,11 @@ class ZulipApi:
             raise SendFailed(
                 f"could not check whether it went out: {error}", permanent=error.code != TIMEOUT
             ) from None
-        log.warning("gave up looking for a message after %d pages; treating it as not sent", FIND_PAGES)
+        log.warning(
+            "gave up looking for a message after %d pages; treating it as not sent (it may show twice: "
+            "delete the copy in Zulip if so)",
+            FIND_PAGES,
+        )
         return None
 
     def edit(self, message_id: int, content: str) -> bool:

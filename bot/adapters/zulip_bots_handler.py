@@ -99,7 +99,10 @@ class WgBotHandler:
                 self.runner.retry_held()
                 self.runner.close_due()  # a meeting nobody ended: closed, its notes posted
             except Exception:
-                log.exception("retrying the held commands failed; trying again")
+                log.exception(
+                    "retrying the held commands failed; trying again (%s)",
+                    "this is a bug in wgbot: please report it with the traceback below",
+                )
 
     def handle_message(self, message: dict[str, Any], bot_handler: Any) -> None:
         original = {**message, "content": message.get("full_content", message["content"])}
@@ -119,7 +122,11 @@ class WgBotHandler:
                 self.runner.replies_waiting = False
                 self.runner.flush_replies()
         except Exception:
-            log.exception("failed to handle message %s", original.get("id"))
+            log.exception(
+                "failed to handle message %s (%s)",
+                original.get("id"),
+                "this is a bug in wgbot: please report it with the traceback below",
+            )
 
 
 def connect_like(client: Any) -> Any:
