@@ -110,7 +110,8 @@ def _resolve(mention: g.Mention, ctx: Context) -> Person:
     person = ctx.people(mention.name, mention.user_id)
     if person is None:
         raise Refusal(
-            f"I don't know anyone called {g.quoted(mention.name)}; pick them from Zulip's mention menu."
+            f"I don't know anyone called {g.quoted(mention.name)} (owners are people, not bots); "
+            "pick them from Zulip's mention menu."
         )
     return person
 
@@ -335,11 +336,23 @@ def _action_add(group: Group, cmd: g.ActionAdd, ctx: Context) -> Outcome:
             "You are not an owner: this `me` starts the text. "
             "To be one, write `and me` or `, me` after the others."
         )
-    in_text = dates.find(cmd.text) if due is None else None
-    undated = f"No due date is set; `action due {item.id} {in_text}` sets one." if in_text else ""
-    reply = Ack(f"Added action #{item.id}", item, _lines(read, _passed(due, ctx), me, undated))
+    left = _date_left(cmd.text, item.id, due)
+    reply = Ack(f"Added action #{item.id}", item, _lines(read, _passed(due, ctx), me, left))
     outcome = _commit(group, ctx, f"adding action #{item.id}", (item,), reply)
     return replace(outcome, group=replace(outcome.group, next_action_id=item.id + 1))
+
+
+def _date_left(text: str, item_id: int, due: date | None) -> str:
+    """A note when the text still holds a date (no `due` or `by` before it), which sets nothing."""
+    in_text = dates.find(text)
+    if in_text is None:
+        return ""
+    if due is None:
+        return f"No due date is set; `action due {item_id} {in_text}` sets one."
+    return (
+        f"{g.quoted(in_text)} stays in the text and sets nothing (the due date is {due}); "
+        f"`action due {item_id} {in_text}` changes it."
+    )
 
 
 def _action_list(group: Group, cmd: g.ActionList, ctx: Context) -> Outcome:
@@ -379,10 +392,11 @@ def _action_assign(group: Group, cmd: g.ActionAssign, ctx: Context) -> Outcome:
 def _action_edit(group: Group, cmd: g.ActionEdit, ctx: Context) -> Outcome:
     item = _action_item(group, cmd.id)
     if cmd.due is None:
-        return _change(group, ctx, item, "edited", item.text, text=cmd.text)
+        note = _date_left(cmd.text, item.id, item.due)
+        return _change(group, ctx, item, "edited", item.text, note=note, text=cmd.text)
     due, read = _read_day(cmd.due, ctx, "action edit", "due date")
     was = ("due", f"was {item.due or 'none'}")
-    note = _lines(read, _passed(due, ctx))
+    note = _lines(read, _passed(due, ctx), _date_left(cmd.text, item.id, due))
     return _change(group, ctx, item, "edited", item.text, note=note, also=(was,), text=cmd.text, due=due)
 
 
@@ -544,6 +558,9 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
         if sched.repeated(wall, plan.timezone)
         else ""
     )
+    if new_start == meeting.starts_at:  # nothing to change, and nothing for `undo` to take back
+        already = f"Meeting {meeting.number:05d} is already at {_local(new_start, ctx)}"
+        return Outcome(group, Ack(already, note=_lines(read, twice)))
     if new_start <= ctx.now:
         raise Refusal(_lines("A meeting can only be moved to a time in the future.", read))
     later = [m for m in sched.upcoming(plan, group.calendar, ctx.now, 3) if m.starts_at > meeting.starts_at]

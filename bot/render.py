@@ -31,7 +31,7 @@ from bot.replies import (
     ScheduleView,
 )
 
-__all__ = ["AUTO_CLOSED", "mention", "notes_post", "render", "user_text"]
+__all__ = ["AUTO_CLOSED", "group_title", "mention", "notes_post", "render", "user_text"]
 
 _LOUD_MENTION = re.compile(r"@(?=\*)")  # @**name**, @*group*; silent ones are @_**name**, @_*group*
 
@@ -64,8 +64,15 @@ def global_time(moment: datetime) -> str:
     return f"<time:{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
 
 
+def group_title(info: MeetingInfo) -> str:
+    """The meeting's name from the config, mentions silenced (it is in every reminder)."""
+    return user_text(info.title)
+
+
 def meeting_title(meeting: sched.Meeting | None, info: MeetingInfo) -> str:
-    return f"{info.title} {meeting.number:05d}" if meeting else info.title
+    """The title and number; a skipped meeting takes no number, so it is shown with none."""
+    name = group_title(info)
+    return f"{name} {meeting.number:05d}" if meeting and not meeting.skipped else name
 
 
 def record_line(record: Record, now: datetime | None = None, *, lead: str | None = None) -> str:
@@ -210,7 +217,7 @@ def _meeting(reply: MeetingView) -> str:
 
 
 def _schedule(reply: ScheduleView) -> str:
-    lines = [f"**{reply.info.title}**: {reply.rule}."]
+    lines = [f"**{group_title(reply.info)}**: {reply.rule}."]
     if reply.reminders:
         durations = [sched.format_duration(offset) for offset in reply.reminders]
         before = " and ".join(filter(None, [", ".join(durations[:-1]), durations[-1]]))
@@ -224,7 +231,7 @@ def _schedule(reply: ScheduleView) -> str:
 
 def _calendar(reply: CalendarFile) -> str:
     return (
-        f"The calendar of **{reply.info.title}**: {reply.where}\n"
+        f"The calendar of **{group_title(reply.info)}**: {reply.where}\n"
         "Import it into your calendar program (Google, Apple, Outlook, Thunderbird): every meeting, "
         "in your own time zone, skips and moves included. After a skip or a move, import it again: "
         "the same events are updated, not copied."
@@ -251,7 +258,7 @@ def _clock(moment: datetime, info: MeetingInfo) -> str:
 
 def _held(reply: HeldView) -> str:
     meeting = reply.meeting
-    name = f"**{reply.info.title} {meeting.number:05d}**"
+    name = f"**{group_title(reply.info)} {meeting.number:05d}**"
     head = {
         "started": f"{name} is open. Minutes go under the current item; "
         "`agenda next` moves on, `meeting end` closes it.",
@@ -259,11 +266,11 @@ def _held(reply: HeldView) -> str:
         "already": f"{name} is already open (since {_clock(meeting.opened_at, reply.info)}).",
         "meeting": f"{name} is open, since {_clock(meeting.opened_at, reply.info)}, "
         f"in topic {grammar.quoted(meeting.topic)}.",
-        "agenda": f"**Agenda of {reply.info.title} {meeting.number:05d}** (open now)",
+        "agenda": f"**Agenda of {group_title(reply.info)} {meeting.number:05d}** (open now)",
     }[reply.mode]
     lines = [head]
     if reply.info.call_link and reply.mode != "agenda":
-        lines.append(f"Call: {reply.info.call_link}")
+        lines.append(call_line(reply.info))
     if not reply.items:
         lines.append("The agenda is empty; `agenda add TEXT` adds to this meeting.")
         return "\n".join(lines)
