@@ -12,15 +12,14 @@ from collections import Counter
 
 from tests.adapters.zulip_harness import Org
 
-ADDED = re.compile(r"^Added agenda item #(\d+): cmd (\d+)$")
+ADDED = re.compile(r"^Added agenda item #(\d+): cmd (\d+)$", re.MULTILINE)  # also inside folded replies
 
 
 def added_numbers(org: Org) -> Counter[int]:
     """How many times the bot acknowledged each `agenda add cmd N`."""
     counts: Counter[int] = Counter()
     for message in org.bot_messages():
-        match = ADDED.match(message["content"])
-        if match:
+        for match in ADDED.finditer(message["content"]):
             counts[int(match[2])] += 1
     return counts
 
