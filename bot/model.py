@@ -196,18 +196,23 @@ class Group:
     next_minutes_id: int = 1
 
     def with_records(self, records: tuple[Record, ...]) -> Group:
-        """This group with the given records put in place (ids decide where)."""
-        agenda = dict(self.agenda)
-        actions = dict(self.actions)
-        minutes = dict(self.minutes)
+        """This group with the given records put in place (ids decide where).
+
+        Only the tables the records go in are copied: a table left as it was is the same object, so
+        saving the group (which compares what changed) can pass it over.
+        """
+        tables: dict[str, Any] = {}
         for record in records:
             if isinstance(record, AgendaItem):
-                agenda[record.id] = record
+                name = "agenda"
             elif isinstance(record, ActionItem):
-                actions[record.id] = record
+                name = "actions"
             else:
-                minutes[record.id] = record
-        return replace(self, agenda=agenda, actions=actions, minutes=minutes)
+                name = "minutes"
+            if name not in tables:
+                tables[name] = dict(getattr(self, name))
+            tables[name][record.id] = record
+        return replace(self, **tables)
 
     def record(self, kind: str, item_id: int) -> Record | None:
         tables: dict[str, Mapping[int, Record]] = {

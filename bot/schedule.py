@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import heapq
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -428,14 +429,45 @@ def _schedule_rule(schedule: Schedule) -> rrule:
     return _rule(schedule.recurrence, schedule.first_meeting, schedule.timezone)
 
 
+class _SlotList:
+    """A rule's slots in UTC as far as they were asked for, computed once (every command asks for the
+    next meeting, and numbering counts from the first one: years of slots)."""
+
+    def __init__(self, rule: rrule, zone: ZoneInfo) -> None:
+        self._walls = iter(rule)
+        self._zone = zone
+        self.slots: list[datetime] = []
+        self.lock = threading.Lock()
+        self.done = False
+
+    def grow(self) -> None:
+        """One more slot (or `done`); called with `lock` held."""
+        for wall in self._walls:
+            slot = _to_utc(wall, self._zone)
+            if not self.slots or slot > self.slots[-1]:
+                self.slots.append(slot)
+                return
+        self.done = True
+
+
+@functools.lru_cache(maxsize=64)
+def _slot_list(recurrence: str, first_meeting: datetime, zone: ZoneInfo) -> _SlotList:
+    return _SlotList(_rule(recurrence, first_meeting, zone), zone)
+
+
 def _slots(schedule: Schedule) -> Iterator[datetime]:
     """The rule's slots in UTC, strictly increasing (a slot not after the previous one is dropped)."""
-    last: datetime | None = None
-    for wall in _schedule_rule(schedule):
-        slot = _to_utc(wall, schedule.timezone)
-        if last is None or slot > last:
-            last = slot
-            yield slot
+    cached = _slot_list(schedule.recurrence, schedule.first_meeting, schedule.timezone)
+    index = 0
+    while True:
+        if index == len(cached.slots):
+            with cached.lock:
+                if index == len(cached.slots) and not cached.done:
+                    cached.grow()
+            if index == len(cached.slots):
+                return
+        yield cached.slots[index]
+        index += 1
 
 
 def meets_within(schedule: Schedule, years: int) -> bool:

@@ -123,7 +123,7 @@ def test_the_update_says_what_changed() -> None:
 def test_plan_pings_owners_only_in_the_last_reminder(tmp_path: Path) -> None:
     config = parse_config(
         {"timezone": "America/New_York", "first_meeting": "2020-12-01 16:00", "reminders": "1d, 1h"}, tmp_path
-    ).group
+    ).groups[0]
     group = Group("working-group", actions={a.id: a for a in ACTIONS})
     first = reminders.plan(group, config, INFO, {}, NOW)
     assert [(d.key[1], d.ping) for d in first.due] == [(timedelta(days=1), False)]
