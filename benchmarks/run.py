@@ -80,10 +80,10 @@ class Figures:
         self.rows.append({"size": size, "what": what, "n": 1, "median": value, "p99": value, "unit": unit})
 
     def print(self) -> None:
-        print(f"{'store':<22} {'measure':<34} {'n':>5} {'median':>10} {'p99':>10} unit")
+        print(f"{'store':<22} {'measure':<44} {'n':>5} {'median':>10} {'p99':>10} unit")
         for row in self.rows:
             print(
-                f"{row['size']:<22} {row['what']:<34} {row['n']:>5} {row['median']:>10.2f} "
+                f"{row['size']:<22} {row['what']:<44} {row['n']:>5} {row['median']:>10.2f} "
                 f"{row['p99']:>10.2f} {row['unit']}"
             )
 
@@ -351,6 +351,43 @@ def reminder_lateness(size: Size, figures: Figures) -> None:
     figures.add(size.name, f"reminders: lateness, {size.groups} groups", lateness)
 
 
+NOTES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "rust-ml-meetings"
+
+
+def files(size: Size, figures: Figures, runs: int) -> None:
+    """`wgbot export` of every meeting of the store, and `wgbot import` of the real notes repository
+    (`../shared/reference/rust-ml-meetings`, 36 files, when it is there), as whole commands."""
+    assert size.path is not None
+    wgbot = str(Path(sys.executable).parent / "wgbot")
+    with tempfile.TemporaryDirectory(dir=size.path.parent) as work:
+        folder = Path(work)
+        first = history.first_meeting(max(1, round(size.years + 0.49)), NOW)
+        conf = folder / "wgbot.conf"
+        conf.write_text(
+            "[wgbot]\n" + "".join(f"{k} = {v}\n" for k, v in history.settings(first, size.path).items()),
+            encoding="utf-8",
+        )
+        took = []
+        for n in range(runs):
+            out = folder / f"notes-{n}"
+            out.mkdir()
+            started = time.perf_counter()
+            export = [wgbot, "export", "--bot-config", str(conf), "--out", str(out)]
+            subprocess.run(export, check=True, stdout=subprocess.DEVNULL)
+            took.append(time.perf_counter() - started)
+        figures.add(size.name, f"export: {len(list(out.glob('meeting_*.md')))} meetings (command)", took, "s")
+        if NOTES.is_dir():
+            took = []
+            for n in range(runs):
+                data = folder / f"imported-{n}.json"
+                conf.write_text(f"[wgbot]\ndatabase = {data}\n", encoding="utf-8")
+                started = time.perf_counter()
+                run = [wgbot, "import", "--bot-config", str(conf), str(NOTES)]
+                subprocess.run(run, check=True, stdout=subprocess.DEVNULL)
+                took.append(time.perf_counter() - started)
+            figures.add(size.name, "import: the real notes repository (command)", took, "s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a one-minute smoke run: small stores, few runs")
@@ -375,6 +412,8 @@ def main() -> None:
             commands(size, figures, runs)
             startup(size, figures, starts)
             end_to_end(size, figures, max(10, runs // 3))
+            if size.groups == 1 and size.years >= 1:
+                files(size, figures, starts)
             if size.groups > 1:
                 burst(size, figures, 100 if args.quick else 1000)
                 reminder_lateness(size, figures)
