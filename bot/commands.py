@@ -13,6 +13,7 @@ from bot import grammar as g
 from bot import schedule as sched
 from bot.calendar import DEFAULT_DURATION, calendar_ics
 from bot.model import ActionItem, AgendaItem, Group, Person, Record, UndoEntry, changed
+from bot.render import meeting_time
 from bot.replies import (
     Ack,
     ActionsView,
@@ -567,7 +568,7 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
     following = next((m for m in later if not m.skipped), None)
     if following is not None and new_start >= following.starts_at:
         raise Refusal(
-            f"That is at or after the following meeting ({_local(following.starts_at, ctx)}); "
+            f"That is at or after the following meeting, {_local(following.starts_at, ctx)}; "
             "a meeting can only be moved to before the next one. Skip it instead: `meeting skip`."
         )
     calendar = group.calendar.move(meeting.slot, new_start)
@@ -577,7 +578,8 @@ def _meeting_move(group: Group, cmd: g.MeetingMove, ctx: Context) -> Outcome:
 
 
 def _local(moment: datetime, ctx: Context) -> str:
-    return moment.astimezone(ctx.info.timezone).strftime("%Y-%m-%d %H:%M %Z")
+    """A meeting's time: local, and as Zulip's global time, which each reader sees in their zone."""
+    return meeting_time(moment, ctx.info.timezone, "%Y-%m-%d %H:%M %Z")
 
 
 _HANDLERS: dict[type, Callable[..., Outcome]] = {

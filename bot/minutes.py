@@ -468,4 +468,5 @@ def notes_of(group: Group, meeting: HeldMeeting, info: MeetingInfo) -> notes.Mee
 
 
 def notes_view(group: Group, meeting: HeldMeeting, info: MeetingInfo) -> NotesView:
-    return NotesView(notes_of(group, meeting, info), meeting.topic, meeting.auto_closed)
+    starts_at = None if meeting.written else (meeting.starts_at or meeting.opened_at)
+    return NotesView(notes_of(group, meeting, info), meeting.topic, meeting.auto_closed, starts_at)

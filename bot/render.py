@@ -8,8 +8,9 @@ Item lines put the user's text last, after the bot's own markup, so it cannot un
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import grammar
 from bot import schedule as sched
@@ -55,13 +56,23 @@ def mention(person: Person, *, ping: bool = False) -> str:
     return f"@{'' if ping else '_'}**{target}**"
 
 
-def local_time(moment: datetime, info: MeetingInfo) -> str:
-    return moment.astimezone(info.timezone).strftime("%A %Y-%m-%d %H:%M %Z")
-
-
 def global_time(moment: datetime) -> str:
     """Zulip's global time syntax: every reader sees it in their own zone."""
     return f"<time:{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
+
+
+LOCAL_FORMAT = "%A %Y-%m-%d %H:%M %Z"  # Tuesday 2020-12-01 16:00 EST
+
+
+def meeting_time(moment: datetime, zone: ZoneInfo, local_format: str = LOCAL_FORMAT) -> str:
+    """A time shown to Zulip: the group's local time, then the same instant as Zulip's global time.
+
+    `Tuesday 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>)`: Zulip's Markdown turns
+    `<time:ISO 8601>` into a `<time datetime=…>` element that each reader's client shows in their
+    own zone (the server parses it with dateutil; a UTC time with `Z` reads the same everywhere).
+    The notes files keep the local form only (`Start time: 1600 ET`).
+    """
+    return f"{moment.astimezone(zone).strftime(local_format)} ({global_time(moment)})"
 
 
 def group_title(info: MeetingInfo) -> str:
@@ -125,7 +136,7 @@ def agenda_lines(items: Iterable[AgendaItem]) -> list[str]:
 
 
 def _agenda(reply: AgendaView) -> str:
-    when = f" ({local_time(reply.meeting.starts_at, reply.info)})" if reply.meeting else ""
+    when = f", {meeting_time(reply.meeting.starts_at, reply.info.timezone)}" if reply.meeting else ""
     head = f"**Agenda of {meeting_title(reply.meeting, reply.info)}**{when}"
     if not reply.items:
         return f"{head}\n{EMPTY_AGENDA}"
@@ -195,7 +206,7 @@ def _help(reply: HelpView) -> str:
 
 def meeting_lines(meeting: sched.Meeting, info: MeetingInfo) -> list[str]:
     """The Meeting Info block, as in the WG's notes."""
-    lines = [f"Date: {local_time(meeting.starts_at, info)} ({global_time(meeting.starts_at)})"]
+    lines = [f"Date: {meeting_time(meeting.starts_at, info.timezone)}"]
     if info.call_link:
         lines.append(call_line(info))
     return lines
@@ -225,7 +236,7 @@ def _schedule(reply: ScheduleView) -> str:
     lines.append("Next meetings:")
     for meeting in reply.meetings:
         number = "skipped" if meeting.skipped else f"{meeting.number:05d}"
-        lines.append(f"- {local_time(meeting.starts_at, reply.info)} ({number})")
+        lines.append(f"- {number}: {meeting_time(meeting.starts_at, reply.info.timezone)}")
     return "\n".join(lines)
 
 
@@ -253,7 +264,7 @@ def _reacted(reply: Reacted) -> str:
 
 
 def _clock(moment: datetime, info: MeetingInfo) -> str:
-    return moment.astimezone(info.timezone).strftime("%H:%M %Z")
+    return meeting_time(moment, info.timezone, "%H:%M %Z")
 
 
 def _held(reply: HeldView) -> str:
@@ -263,7 +274,7 @@ def _held(reply: HeldView) -> str:
         "started": f"{name} is open. Minutes go under the current item; "
         "`agenda next` moves on, `meeting end` closes it.",
         "reopened": f"{name} is open again.",
-        "already": f"{name} is already open (since {_clock(meeting.opened_at, reply.info)}).",
+        "already": f"{name} is already open, since {_clock(meeting.opened_at, reply.info)}.",
         "meeting": f"{name} is open, since {_clock(meeting.opened_at, reply.info)}, "
         f"in topic {grammar.quoted(meeting.topic)}.",
         "agenda": f"**Agenda of {group_title(reply.info)} {meeting.number:05d}** (open now)",
@@ -286,10 +297,17 @@ AUTO_CLOSED = "_Closed automatically: nobody ended the meeting._"
 
 
 def notes_post(reply: NotesView) -> str:
-    """The notes as posted: the notes file's text, after a line saying so if the bot closed it."""
+    """The notes as posted: the notes file's text, after a line saying so if the bot closed it.
+
+    The post's `Start time: 1600 ET` line has the same instant as Zulip's global time beside it
+    (each reader sees it in their own zone); the notes file keeps the group's local form alone.
+    """
     from bot import notes  # it renders user text with this module's `user_text`
 
     text = notes.render(reply.notes).rstrip("\n")
+    if reply.starts_at is not None:
+        stamp = global_time(reply.starts_at)
+        text = re.sub(r"^(Start time: .*)$", lambda line: f"{line[1]} ({stamp})", text, count=1, flags=re.M)
     return f"{AUTO_CLOSED}\n\n{text}" if reply.auto_closed else text
 
 
@@ -312,3 +330,9 @@ _RENDERERS: dict[type, Callable[..., str]] = {
 def render(reply: Reply) -> str:
     renderer = _RENDERERS[type(reply)]
     return renderer(reply)
+
+
+def folded_replies(answers: Sequence[tuple[Person, str, str]]) -> str:
+    """Several commands' replies in one message (under load): each names who asked and what."""
+    parts = [f"{mention(who)}: {grammar.quoted(text)}\n{reply}" for who, text, reply in answers]
+    return "\n\n".join(parts)

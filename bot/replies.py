@@ -141,11 +141,16 @@ class HeldView:
 
 @dataclass(frozen=True)
 class NotesView:
-    """A meeting's notes, posted in its topic (`topic`); `auto_closed`: the bot closed it."""
+    """A meeting's notes, posted in its topic (`topic`); `auto_closed`: the bot closed it.
+
+    `starts_at`: when it began (the post shows it in each reader's zone too); None for an imported
+    meeting, whose file's start time is shown as written.
+    """
 
     notes: MeetingNotes
     topic: str
     auto_closed: bool = False
+    starts_at: datetime | None = None
 
 
 Reply = (

@@ -507,7 +507,8 @@ def test_issue8_no_notes_dir_no_thread(imported: Config) -> None:
 
 def test_issue8_readme_the_meeting_in_the_shell_then_exported(tmp_path: Path) -> None:
     """README: after the whole meeting of "Meeting mode", `wgbot export` writes its notes, exactly as
-    `meeting end` posted them, and the next meeting's draft with the item not discussed."""
+    `meeting end` posted them but for the post's global time, and the next meeting's draft with the
+    item not discussed."""
     from tests import meeting15
     from tests.adapters.test_meeting_shell import MEETING_START, README, Clock, InProcess
 
@@ -529,7 +530,9 @@ def test_issue8_readme_the_meeting_in_the_shell_then_exported(tmp_path: Path) ->
     finally:
         chat.store.close()
     assert sorted(os.listdir(out)) == ["meeting_00015_20201201.md", "meeting_00016_20201215.md"]
-    assert (out / "meeting_00015_20201201.md").read_text(encoding="utf-8") == posted + "\n"
+    stamp = " (<time:2020-12-01T21:00:00Z>)"  # beside the start time in the post; the file: `1600 ET`
+    assert posted.count(stamp) == 1
+    assert (out / "meeting_00015_20201201.md").read_text(encoding="utf-8") == posted.replace(stamp, "") + "\n"
     assert "## Agenda\n\n- oxidize/enzyme\n\n" in (out / "meeting_00016_20201215.md").read_text(
         encoding="utf-8"
     )

@@ -69,7 +69,8 @@ def test_meeting_15_on_zulip_gives_the_expected_notes_section_by_section(org: Or
     expected = meeting15.sections(meeting15.EXPECTED)
     local = started.astimezone(NEW_YORK)
     expected["Meeting Info"] = expected["Meeting Info"].replace("20201201", f"{local:%Y%m%d}")
-    expected["Meeting Info"] = expected["Meeting Info"].replace("1600 ET", f"{local:%H%M} ET")
+    stamp = f"<time:{started.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}>"  # the post's global time
+    expected["Meeting Info"] = expected["Meeting Info"].replace("1600 ET", f"{local:%H%M} ET ({stamp})")
     assert list(got) == list(expected)
     for name, text in expected.items():
         assert got[name] == text, f"section {name or 'title'!r} differs"

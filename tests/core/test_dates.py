@@ -160,15 +160,15 @@ def test_issue7_action_edit_with_a_due_date_sets_both() -> None:
 def test_issue7_meeting_commands_take_words_for_dates() -> None:
     talk = Chat(now=datetime(2020, 12, 10, 17, tzinfo=UTC), schedule=PLAN)  # Thursday; next: Tue 12-15
     skipped = talk.say("meeting skip tuesday", CHAIR)
-    assert skipped.startswith("Skipped the meeting of 2020-12-15 16:00 EST")
+    assert skipped.startswith("Skipped the meeting of 2020-12-15 16:00 EST (<time:2020-12-15T21:00:00Z>)")
     assert "Read `tuesday` as Tuesday 2020-12-15." in skipped
     assert talk.say("meeting unskip Dec 15", CHAIR).startswith(
-        "The meeting of 2020-12-15 16:00 EST is on again"
+        "The meeting of 2020-12-15 16:00 EST (<time:2020-12-15T21:00:00Z>) is on again"
     )
     assert "for meeting 00016 on 2020-12-15" in talk.say("agenda add for in 5 days ONNX")
     assert "**Agenda of Rust ML WG Meeting 00016**" in talk.say("agenda list for tuesday")
     moved = talk.say("meeting move monday 5pm", CHAIR)
-    assert moved.startswith("Moved meeting 00016 to 2020-12-14 17:00 EST")
+    assert moved.startswith("Moved meeting 00016 to 2020-12-14 17:00 EST (<time:2020-12-14T22:00:00Z>)")
     assert "Read `monday` as Monday 2020-12-14." in moved
 
 
@@ -195,7 +195,7 @@ def test_issue7_meeting_move_to_a_repeated_hour_says_which_one_is_used() -> None
     plan = Schedule(BERLIN, datetime(2021, 10, 5, 12, 0), "FREQ=WEEKLY", (), 1)
     talk = Chat(now=datetime(2021, 10, 27, 12, tzinfo=UTC), schedule=plan, info=MeetingInfo("WG", BERLIN))
     moved = talk.say("meeting move 2021-10-31 02:30", CHAIR)
-    assert moved.startswith("Moved meeting 00005 to 2021-10-31 02:30 CEST")
+    assert moved.startswith("Moved meeting 00005 to 2021-10-31 02:30 CEST (<time:2021-10-31T00:30:00Z>)")
     assert (
         "02:30 happens twice that night in Europe/Berlin (the clocks go back); this is the first, CEST."
         in moved

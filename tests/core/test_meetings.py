@@ -48,7 +48,9 @@ def test_skip_is_for_chairs_and_renumbers_and_undo_takes_it_back() -> None:
     c = chat()
     refused = c.reply("meeting skip")
     assert isinstance(refused, Problem) and "Only a chair" in refused.message
-    assert c.say("meeting skip", CHAIR).startswith("Skipped the meeting of 2020-12-01 16:00 EST")
+    assert c.say("meeting skip", CHAIR).startswith(
+        "Skipped the meeting of 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>)"
+    )
     after_skip = c.reply("meeting")
     assert isinstance(after_skip, MeetingView) and after_skip.meeting is not None
     assert after_skip.meeting.number == 15  # the skipped slot took no number
@@ -60,8 +62,13 @@ def test_skip_is_for_chairs_and_renumbers_and_undo_takes_it_back() -> None:
 def test_unskip_and_move() -> None:
     c = chat()
     c.say("meeting skip 2020-12-15", CHAIR)
-    assert c.say("meeting unskip", CHAIR).startswith("The meeting of 2020-12-15 16:00 EST is on again")
-    assert c.say("meeting move 2020-12-02 17:00", CHAIR) == "Moved meeting 00015 to 2020-12-02 17:00 EST."
+    assert c.say("meeting unskip", CHAIR).startswith(
+        "The meeting of 2020-12-15 16:00 EST (<time:2020-12-15T21:00:00Z>) is on again"
+    )
+    assert (
+        c.say("meeting move 2020-12-02 17:00", CHAIR)
+        == "Moved meeting 00015 to 2020-12-02 17:00 EST (<time:2020-12-02T22:00:00Z>)."
+    )
     moved = c.reply("meeting")
     assert isinstance(moved, MeetingView) and moved.meeting is not None
     assert moved.meeting.starts_at == datetime(2020, 12, 2, 22, 0, tzinfo=UTC)
@@ -101,7 +108,8 @@ def test_review_the_agenda_of_a_later_meeting_can_be_seen() -> None:
     c = chat()
     c.say("agenda add for next time")
     assert c.say("agenda add for 2020-12-15 later topic") == (
-        "Added agenda item #2 for meeting 00016 on 2020-12-15 16:00 EST: later topic"
+        "Added agenda item #2 for meeting 00016 on 2020-12-15 16:00 EST (<time:2020-12-15T21:00:00Z>): "
+        "later topic"
     )
     later = c.reply("agenda list for 2020-12-15")
     assert isinstance(later, AgendaView) and later.meeting is not None and later.meeting.number == 16

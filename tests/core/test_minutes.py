@@ -348,7 +348,8 @@ def test_agenda_and_meeting_while_open_are_about_it() -> None:
     ]
     meeting = render(chat.reply("meeting"))
     assert meeting.startswith(
-        "**Rust ML WG Meeting 00015** is open, since 15:55 EST, in topic `meeting 00015`"
+        "**Rust ML WG Meeting 00015** is open, since 15:55 EST (<time:2020-12-01T20:55:00Z>), "
+        "in topic `meeting 00015`"
     )
     assert "Call: https://example.org/call" in meeting
     chat.say("meeting end", CHAIR)
@@ -554,9 +555,10 @@ def test_meeting_15_replayed_gives_its_notes_section_by_section() -> None:
     assert text.splitlines()[0] == "# Rust ML WG Meeting 00015"
     assert section(text, "Meeting Info") == [
         "Date: 20201201",
-        "Start time: 1600 ET",
+        "Start time: 1600 ET (<time:2020-12-01T21:00:00Z>)",  # the post: each reader's zone too
         "Call: https://example.org/call",
     ]
+    assert "Start time: 1600 ET\n" in notes.render(reply.notes)  # the file: the group's form only
     assert section(text, "Agenda") == [
         "- Discuss recent London meetup and talks",
         "- ndarray has been updated to v0.14",
@@ -594,7 +596,9 @@ def test_the_notes_post_reads_back_as_the_same_notes_file() -> None:
         reply = chat.reply(command, who)
     assert isinstance(reply, NotesView)
     text = notes_post(reply)
-    assert notes.parse(text, "meeting_00015_20201201.md") == reply.notes
+    stamp = " (<time:2020-12-01T21:00:00Z>)"  # Zulip's global time, in the post only
+    assert text.count(stamp) == 1
+    assert notes.parse(text.replace(stamp, ""), "meeting_00015_20201201.md") == reply.notes
     assert notes.file_name(reply.notes) == "meeting_00015_20201201.md"
 
 
@@ -637,7 +641,10 @@ def test_meeting_15_typed_in_chat_gives_the_expected_notes_file_section_by_secti
         assert not isinstance(reply, Problem), (text, reply)
         now += timedelta(minutes=1)
     assert isinstance(reply, NotesView)
-    got = meeting15.sections(notes_post(reply))
+    got = meeting15.sections(notes.render(reply.notes))  # the file; the post adds the global time
+    assert notes_post(reply) == notes.render(reply.notes).rstrip("\n").replace(
+        "Start time: 1600 ET", "Start time: 1600 ET (<time:2020-12-01T21:00:00Z>)"
+    )
     expected = meeting15.sections(meeting15.EXPECTED)
     assert list(got) == list(expected) == ["", "Meeting Info", "Agenda", "Participants", "Minutes", "Actions"]
     for name in expected:

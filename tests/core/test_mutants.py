@@ -96,17 +96,29 @@ def test_undo_replies_name_what_was_taken_back() -> None:
     c.say("agenda add b")
     c.say("agenda move 2 1")
     assert c.say("undo") == "Undid moving agenda item #2."  # two items moved: none shown
-    assert c.say("meeting move 2020-11-30 17:00", CHAIR) == "Moved meeting 00015 to 2020-11-30 17:00 EST."
-    assert c.say("undo", CHAIR) == "Undid moving meeting 00015 to 2020-11-30 17:00 EST."
+    assert (
+        c.say("meeting move 2020-11-30 17:00", CHAIR)
+        == "Moved meeting 00015 to 2020-11-30 17:00 EST (<time:2020-11-30T22:00:00Z>)."
+    )
+    assert (
+        c.say("undo", CHAIR)
+        == "Undid moving meeting 00015 to 2020-11-30 17:00 EST (<time:2020-11-30T22:00:00Z>)."
+    )
     c.say("meeting skip", CHAIR)
     c.say("meeting unskip", CHAIR)
-    assert c.say("undo", CHAIR) == "Undid unskipping the meeting of 2020-12-01 16:00 EST."
+    assert (
+        c.say("undo", CHAIR)
+        == "Undid unskipping the meeting of 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>)."
+    )
 
 
 def test_undo_of_a_skip_is_once() -> None:
     c = chat()
     c.say("meeting skip", CHAIR)
-    assert c.say("undo", CHAIR) == "Undid skipping the meeting of 2020-12-01 16:00 EST."
+    assert (
+        c.say("undo", CHAIR)
+        == "Undid skipping the meeting of 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>)."
+    )
     assert c.group.calendar == Chat().group.calendar and CHAIR.id not in c.group.undo
     assert c.say("undo", CHAIR) == "Nothing to undo: `undo` takes back your last change, once."
 
@@ -119,7 +131,7 @@ def test_undo_after_the_schedule_changed_is_refused() -> None:
     reply = c.reply("undo", CHAIR)
     assert isinstance(reply, Problem)
     assert reply.message == (
-        "Can't undo skipping the meeting of 2020-12-01 16:00 EST: "
+        "Can't undo skipping the meeting of 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>): "
         "the meeting schedule has been changed since."
     )
     assert c.group == before
@@ -250,18 +262,27 @@ def test_a_skipped_meeting_never_shows_as_started() -> None:
 def test_a_meeting_is_skipped_by_its_local_date() -> None:
     late = Schedule(ZoneInfo("America/New_York"), datetime(2020, 12, 1, 21, 0), "FREQ=WEEKLY", (), 1)
     c = Chat(now=NOW, schedule=late)  # 21:00 in New York is 02:00 UTC the next day
-    assert c.say("meeting skip 2020-12-01", CHAIR) == "Skipped the meeting of 2020-12-01 21:00 EST."
+    assert (
+        c.say("meeting skip 2020-12-01", CHAIR)
+        == "Skipped the meeting of 2020-12-01 21:00 EST (<time:2020-12-02T02:00:00Z>)."
+    )
 
 
 def test_unskip_by_date_brings_back_that_meeting() -> None:
     c = chat()
     c.say("meeting skip 2020-12-01", CHAIR)
     c.say("meeting skip 2020-12-15", CHAIR)
-    assert c.say("meeting unskip 2020-12-15", CHAIR) == "The meeting of 2020-12-15 16:00 EST is on again."
+    assert (
+        c.say("meeting unskip 2020-12-15", CHAIR)
+        == "The meeting of 2020-12-15 16:00 EST (<time:2020-12-15T21:00:00Z>) is on again."
+    )
     assert c.say("meeting unskip 2020-12-15", CHAIR) == (
         "There is no upcoming skipped meeting on 2020-12-15; `meeting schedule` lists them."
     )
-    assert c.say("meeting unskip", CHAIR) == "The meeting of 2020-12-01 16:00 EST is on again."
+    assert (
+        c.say("meeting unskip", CHAIR)
+        == "The meeting of 2020-12-01 16:00 EST (<time:2020-12-01T21:00:00Z>) is on again."
+    )
 
 
 def test_a_meeting_can_not_be_moved_to_this_very_minute() -> None:
@@ -276,7 +297,10 @@ def test_with_the_next_two_skipped_a_meeting_moves_to_any_time_before_the_one_af
     c = chat()
     c.say("meeting skip 2020-12-15", CHAIR)
     c.say("meeting skip 2020-12-29", CHAIR)
-    assert c.say("meeting move 2020-12-20 16:00", CHAIR) == "Moved meeting 00015 to 2020-12-20 16:00 EST."
+    assert (
+        c.say("meeting move 2020-12-20 16:00", CHAIR)
+        == "Moved meeting 00015 to 2020-12-20 16:00 EST (<time:2020-12-20T21:00:00Z>)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,7 +320,8 @@ def test_with_the_next_two_skipped_a_meeting_moves_to_any_time_before_the_one_af
         (
             (),
             "meeting move 2020-12-16 17:00",
-            "That is at or after the following meeting (2020-12-15 16:00 EST); a meeting can only be moved "
+            "That is at or after the following meeting, 2020-12-15 16:00 EST (<time:2020-12-15T21:00:00Z>); "
+            "a meeting can only be moved "
             "to before the next one. Skip it instead: `meeting skip`.",
         ),
         (
