@@ -1,4 +1,5 @@
-"""The `wgbot` command: `wgbot shell` (a terminal chat), `wgbot run` (on Zulip), `wgbot calendar` (.ics)."""
+"""The `wgbot` command: `wgbot shell` (a terminal chat), `wgbot run` (on Zulip), `wgbot check` (its
+start-up checks alone), `wgbot calendar` (.ics), `wgbot export` and `wgbot import` (notes files)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
         help="the bot's zuliprc (default: ZULIP_EMAIL, ZULIP_API_KEY, ZULIP_SITE, ~/.zuliprc)",
     )
     run.add_argument(
+        "--bot-config", type=Path, help="the bot config file ([wgbot] section); defaults if absent"
+    )
+    check = commands.add_parser(
+        "check", help="check the config, the data file and Zulip as `wgbot run` does, without running"
+    )
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="the bot's zuliprc (default: ZULIP_EMAIL, ZULIP_API_KEY, ZULIP_SITE, ~/.zuliprc)",
+    )
+    check.add_argument(
         "--bot-config", type=Path, help="the bot config file ([wgbot] section); defaults if absent"
     )
     calendar = commands.add_parser("calendar", help="write the group's meetings as a calendar file (.ics)")
@@ -102,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         if command == "run":
             return _run(args.config, args.bot_config)
+        if command == "check":
+            from bot.adapters.check import run_check
+
+            return run_check(args.config, args.bot_config)
         if command == "calendar":
             return _calendar(args.bot_config, args.group, args.out)
         if command in ("export", "import"):

@@ -92,6 +92,9 @@ def _check_handled(doc: Any) -> None:
     if fields.raw("react", None) is not None:
         fields.text("react")  # acknowledged with this emoji instead of the reply
     fields.flag("sections", False)  # notes: split between sections
+    for index, key in enumerate(fields.items("folded", [])):  # one reply for several commands
+        if not isinstance(key, str):
+            raise DecodeError(f"field 'folded[{index}]' is {key!r}, expected a message id as text")
 
 
 def _check_about(fields: Fields) -> None:
@@ -222,12 +225,16 @@ class Store:
         self._groups[after.key] = after
 
     def _write_group(self, txn: Transaction, before: Group, after: Group) -> None:
+        if after is before:  # nothing changed (a listing, a refusal)
+            return
         for kind, old, new in (
             ("agenda", before.agenda, after.agenda),
             ("action", before.actions, after.actions),
             ("minutes", before.minutes, after.minutes),
             ("meeting", before.meetings, after.meetings),
         ):
+            if new is old:  # a table the change did not touch is the very same mapping
+                continue
             for item_id, record in new.items():
                 previous = old.get(item_id)
                 if previous is not record and previous != record:
@@ -287,20 +294,32 @@ class Store:
         pending = {key: doc for key, doc in self._db.all("handled").items() if doc.get("sent") is False}
         return dict(sorted(pending.items(), key=lambda item: _newest_first(item[0]), reverse=True))
 
-    def reply_sent(self, message_id: int | str, reply_ids: list[int]) -> None:
-        """The reply to `message_id` is posted as `reply_ids`; remember which record each is about."""
+    def reply_sent(self, message_ids: int | str | list[int | str], reply_ids: list[int]) -> None:
+        """The reply to `message_ids` (one, or several folded into one) is posted as `reply_ids`;
+        remember which record it is about, when it is about one."""
+        keys = message_ids if isinstance(message_ids, list) else [message_ids]
         with self._db.transaction() as txn:
-            doc = txn.get("handled", str(message_id))
-            if doc is None:
-                return
-            # The reply text is dropped once sent: listings can be long, and only unsent ones are needed.
-            sent = {key: value for key, value in doc.items() if key != "reply"}
-            txn.put("handled", str(message_id), {**sent, "sent": True, "reply_ids": reply_ids})
-            if doc.get("record"):
-                for reply_id in reply_ids:
-                    txn.put(
-                        "posts", str(reply_id), {"record": doc["record"], "reply_to": doc.get("reply_to", {})}
-                    )
+            for message_id in keys:
+                doc = txn.get("handled", str(message_id))
+                if doc is None:
+                    continue
+                # The reply text is dropped once sent: listings can be long; only unsent ones are needed.
+                sent = {key: value for key, value in doc.items() if key not in ("reply", "folded")}
+                txn.put("handled", str(message_id), {**sent, "sent": True, "reply_ids": reply_ids})
+                if doc.get("record") and len(keys) == 1:
+                    for reply_id in reply_ids:
+                        about = {"record": doc["record"], "reply_to": doc.get("reply_to", {})}
+                        txn.put("posts", str(reply_id), about)
+
+    def fold_replies(self, message_ids: list[int | str], content: str) -> None:
+        """The replies to `message_ids` go out as one message, `content` (all at once: after a crash the
+        first of them delivers it once, looked for before sending again, and marks them all sent)."""
+        with self._db.transaction() as txn:
+            for message_id in message_ids:
+                doc = txn.get("handled", str(message_id))
+                if doc is not None and doc.get("sent") is False:
+                    folded = [str(key) for key in message_ids]
+                    txn.put("handled", str(message_id), {**doc, "reply": content, "folded": folded})
 
     def claimed_messages(self) -> frozenset[int]:
         """Ids of the bot's messages already recorded as a reply or a reminder (not to be matched twice)."""

@@ -17,12 +17,14 @@ The bot core is shared behind `WgBot.lock`.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,7 @@ from bot.app import Incoming, WgBot
 from bot.config import Config, GroupConfig
 from bot.model import Person
 from bot.ports import SendFailed
+from bot.render import folded_replies
 from storage.engine import WriteFailed
 
 __all__ = [
@@ -41,7 +44,9 @@ __all__ = [
     "GroupStream",
     "StartupError",
     "ZulipRunner",
+    "check_credentials",
     "check_startup",
+    "check_streams",
     "split_message",
 ]
 
@@ -55,6 +60,7 @@ NOT_SAVED = (
 )
 RETRY_FIRST = 1.0  # seconds before the first retry of a command that could not be saved, doubling
 RETRY_MAX = 60.0
+FOLD_AT = 10  # replies waiting for one topic (under load) that go out folded into one message
 HELD_POLL = 5.0  # seconds between looks at new messages while commands are held
 SORRY = (
     "Sorry, something went wrong while handling that; nothing was changed. The details are in the bot's log."
@@ -242,11 +248,20 @@ class GroupStream:
 
 def check_startup(api: ZulipApi, config: Config) -> tuple[dict[str, Any], list[GroupStream]]:
     """Check the credentials, and each group's stream and the bot's subscription to it; returns the
-    bot's profile and the groups' streams.
+    bot's profile and the groups' streams. A StartupError names every group's problem.
 
     `api.streams` learns each stream's id: posts and searches go by id, so they survive a rename
     (give the scheduler's connection the same dict).
     """
+    me = check_credentials(api)
+    streams, problems = check_streams(api, config)
+    if problems:
+        raise StartupError("\n".join(problems.values()))
+    return me, streams
+
+
+def check_credentials(api: ZulipApi) -> dict[str, Any]:
+    """The bot's profile (`GET /users/me`); a StartupError says whether the site or the key is wrong."""
     patience, api.give_up_after = api.give_up_after, 15.0  # a wrong site fails fast, not after minutes
     try:
         me = api.call("GET", "users/me")
@@ -258,29 +273,39 @@ def check_startup(api: ZulipApi, config: Config) -> tuple[dict[str, Any], list[G
             raise StartupError(
                 f"Zulip refused the bot's credentials: {error}. Check email and key in the zuliprc."
             ) from None
-        raise StartupError(f"cannot reach Zulip at {api.client.base_url}: {error}") from None
+        raise StartupError(
+            f"cannot reach Zulip at {api.client.base_url}: {error}. Check `site` in the zuliprc, and that "
+            "the server is up and reachable from this machine"
+        ) from None
     finally:
         api.give_up_after = patience
     api.my_id = int(me["user_id"])
-    streams = []
+    return dict(me)
+
+
+def check_streams(api: ZulipApi, config: Config) -> tuple[list[GroupStream], dict[str, str]]:
+    """Each group's stream, found and subscribed to; and, by group key, what is wrong with the others."""
+    streams: list[GroupStream] = []
+    problems: dict[str, str] = {}
     for group in config.groups:
         try:
             stream = api.call("GET", "get_stream_id", {"stream": group.stream})
         except ApiError:
-            raise StartupError(
+            problems[group.key] = (
                 f"{group.section} stream: there is no stream {group.stream!r} on this server (if it was "
                 "renamed in Zulip, set `stream =` to its new name: the bot's data stays with the group)"
-            ) from None
+            )
+            continue
         streams.append(GroupStream(int(stream["stream_id"]), group.stream, group))
     subscribed = {int(s["stream_id"]) for s in api.call("GET", "users/me/subscriptions")["subscriptions"]}
     for found in streams:
         if found.stream_id not in subscribed:
-            raise StartupError(
+            problems[found.group.key] = (
                 f"{found.group.section} stream: the bot is not subscribed to stream {found.name!r}; "
                 "subscribe it there (stream settings)"
             )
         api.streams[found.name] = found.stream_id
-    return me, streams
+    return streams, problems
 
 
 class ZulipRunner:
@@ -310,6 +335,7 @@ class ZulipRunner:
         self.registered_once = False
         self.catch_up_until: int | None = None  # see catch_up
         self.busy = threading.RLock()  # handling and retrying never interleave (zulip-run-bot: 2 threads)
+        self.batch: list[Incoming] | None = None  # handled, replies not sent yet (see `batched`)
         self.held: deque[Incoming] = deque()  # commands that could not be saved, in order (see `apply`)
         self.retry_delay = RETRY_FIRST
         self.retry_at = 0.0  # time.monotonic() of the next retry of the held commands
@@ -342,18 +368,30 @@ class ZulipRunner:
             except ApiError as error:
                 failures += 1
                 if error.code == "BAD_EVENT_QUEUE_ID":
-                    log.warning("Zulip dropped the event queue; registering again and catching up")
+                    log.warning(
+                        "Zulip dropped the event queue; registering again and catching up (nothing to do: "
+                        "no command is lost)"
+                    )
                     self.queue_id = None
                     continue
                 delay = min(2.0**failures, 60.0)
-                log.warning("Zulip problem (%s); trying again in %.0f s", error, delay)
+                log.warning(
+                    "Zulip problem (%s); trying again in %.0f s. If this goes on, check that the server "
+                    "is up and reachable from here and that the bot's key is still valid",
+                    error,
+                    delay,
+                )
                 self.stopping.wait(delay)
             except StartupError:
                 raise
             except Exception:  # never let one surprise end the bot: log it, wait, catch up again
                 failures += 1
                 delay = min(2.0**failures, 60.0)
-                log.exception("unexpected error in the event loop; trying again in %.0f s", delay)
+                log.exception(
+                    "unexpected error in the event loop; trying again in %.0f s (%s)",
+                    delay,
+                    "this is a bug in wgbot: please report it with the traceback below",
+                )
                 self.needs_catch_up = True
                 self.stopping.wait(delay)
 
@@ -407,7 +445,11 @@ class ZulipRunner:
         except StartupError:
             if not self.registered_once:
                 raise  # at start-up, a chair that matches nobody is a configuration error
-            log.error("a configured chair no longer matches a user; keeping the chairs known before")
+            log.error(
+                "a configured chair no longer matches a user (deactivated, or the email changed); keeping "
+                "the chairs known before. Fix `chairs =` in the bot config and restart (`wgbot check` "
+                "names the chair)"
+            )
         self.registered_once = True
         # What the bot received before this queue existed; later messages are events, in order with
         # the people and stream events before them (a catch-up past it would overtake those).
@@ -450,17 +492,19 @@ class ZulipRunner:
                     anchor = max(anchor, int(message["id"]))
                 if answer.get("found_newest", True) or not answer["messages"]:
                     break
-        for message_id in sorted(missed):
-            if until is None or message_id <= until:
-                self.on_message(missed[message_id])
+        with self.batched():
+            for message_id in sorted(missed):
+                if until is None or message_id <= until:
+                    self.on_message(missed[message_id])
 
     def poll(self, *, wait: bool = True) -> None:
         """The next events; `wait`: long-poll until there are some (else answer at once)."""
         request = {"queue_id": self.queue_id, "last_event_id": self.last_event_id, "dont_block": not wait}
         answer = self.api.call("GET", "events", request, poll=wait)
-        for event in answer["events"]:
-            self.last_event_id = max(self.last_event_id, int(event["id"]))
-            self.on_event(event)
+        with self.batched():
+            for event in answer["events"]:
+                self.last_event_id = max(self.last_event_id, int(event["id"]))
+                self.on_event(event)
 
     # --- events --------------------------------------------------------------------------------
 
@@ -478,7 +522,11 @@ class ZulipRunner:
             ):
                 self.on_stream_renamed(int(event["stream_id"]), str(event["value"]))
         except Exception:
-            log.exception("failed to handle event %s", event.get("id"))
+            log.exception(
+                "failed to handle event %s; %s",
+                event.get("id"),
+                "this is a bug in wgbot: please report it with the traceback below",
+            )
 
     def on_stream_renamed(self, stream_id: int, name: str) -> None:
         """A group's stream got a new name in Zulip: carry on there (everything goes by its id)."""
@@ -570,10 +618,62 @@ class ZulipRunner:
             if self.held:
                 self._hold(incoming, "an earlier command is held")
             elif self._handle_saved(incoming):
+                if self.batch is None:
+                    self.deliver(_key(incoming))
+                else:
+                    self.batch.append(incoming)
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Handle several messages (a poll's events, a catch-up), then send their replies, each topic's
+        folded into one message when several wait for it: under load the answers keep up with the
+        server's rate limit, and each command is still named with its answer."""
+        outer, self.batch = self.batch, [] if self.batch is None else self.batch
+        try:
+            yield
+        finally:
+            if outer is None:
+                waiting, self.batch = self.batch or [], None
+                self.deliver_batch(waiting)
+
+    def deliver_batch(self, waiting: list[Incoming]) -> None:
+        """Send the replies of `waiting`: those for one place (topic, or private conversation) in one
+        message when FOLD_AT or more wait there (not reactions or meeting notes: they go as they are)."""
+        by_place: dict[str, list[Incoming]] = {}
+        if len(waiting) < FOLD_AT:  # the usual case: not under load
+            for incoming in waiting:
                 self.deliver(_key(incoming))
+            return
+        for incoming in waiting:
+            effect = self.bot.store.handled(_key(incoming)) or {}
+            where = {k: v for k, v in effect.get("reply_to", {}).items() if k != "after"}
+            alone = effect.get("sent") is not False or effect.get("react") or effect.get("sections")
+            place = f"alone {_key(incoming)}" if alone else json.dumps(where, sort_keys=True)
+            by_place.setdefault(place, []).append(incoming)
+        for group in by_place.values():
+            if len(group) >= FOLD_AT:
+                replies = [str((self.bot.store.handled(_key(i)) or {})["reply"]) for i in group]
+                answers = [(i.sender, i.text, reply) for i, reply in zip(group, replies, strict=True)]
+                try:
+                    self.bot.store.fold_replies([_key(i) for i in group], folded_replies(answers))
+                except WriteFailed as error:  # then each goes out on its own
+                    log.warning("could not fold %d replies (%s); sending them one by one", len(group), error)
+                    for incoming in group:
+                        self.deliver(_key(incoming))
+                    continue
+                log.info("folded the replies to %d commands into one message", len(group))
+                self.deliver(_key(group[0]))
+            else:
+                for incoming in group:
+                    self.deliver(_key(incoming))
 
     def _hold(self, incoming: Incoming, reason: object) -> None:
-        log.error("could not save message %s (%s); holding it, will retry", _key(incoming), reason)
+        log.error(
+            "could not save message %s (%s); holding it, will retry. Free disk space or make the data "
+            "folder writable again: the held commands are then applied in order, none is lost",
+            _key(incoming),
+            reason,
+        )
         self.held.append(incoming)
         self._tell(incoming, NOT_SAVED)
 
@@ -596,7 +696,12 @@ class ZulipRunner:
         except WriteFailed:
             raise
         except Exception:
-            log.exception("failed to handle message %s: %r", message_id, incoming.text)
+            log.exception(
+                "failed to handle message %s (%s); nothing was changed and the sender was told so. %s",
+                message_id,
+                incoming.text.split("\n", 1)[0][:80],
+                "This is a bug in wgbot: please report it with the traceback below",
+            )
             if self.bot.store.handled(message_id) is None:  # else the change was saved, with its reply
                 effect = {"reply": SORRY, "reply_to": incoming.reply_to, "record": None, "sent": False}
                 self.bot.store.mark_handled(message_id, effect)
@@ -606,7 +711,12 @@ class ZulipRunner:
         try:
             self._send(incoming.reply_to or {}, text, after=int((incoming.reply_to or {}).get("after", 0)))
         except Exception as error:
-            log.warning("could not tell the sender of message %s: %s", incoming.message_id, error)
+            log.warning(
+                "could not tell the sender of message %s that it is held: %s (it is applied, and "
+                "answered, once the data file can be written)",
+                incoming.message_id,
+                error,
+            )
 
     def retry_held(self) -> None:
         """Apply the held commands in order, once the store can write again (backoff in between)."""
@@ -622,7 +732,8 @@ class ZulipRunner:
                     self.retry_delay = min(self.retry_delay * 2, RETRY_MAX)
                     self.retry_at = time.monotonic() + self.retry_delay
                     log.warning(
-                        "still cannot save (%s); %d command(s) held, next try in %.0f s",
+                        "still cannot save (%s); %d command(s) held, next try in %.0f s. Free disk space "
+                        "or make the data folder writable",
                         error,
                         len(self.held),
                         self.retry_delay,
@@ -664,6 +775,7 @@ class ZulipRunner:
         effect = self.bot.store.handled(message_id)
         if effect is None or effect.get("sent") is not False:
             return
+        keys: list[int | str] = effect.get("folded") or [message_id]  # one reply for several commands
         try:
             reply_to = effect["reply_to"]
             if effect.get("react"):  # acknowledged with a reaction on the command itself
@@ -676,20 +788,39 @@ class ZulipRunner:
                 )
         except SendFailed as error:
             if error.permanent:
-                log.error("reply to message %s refused by Zulip, given up: %s", message_id, error)
+                log.error(
+                    "reply to message %s refused by Zulip, given up: %s. The command was carried out; "
+                    "its sender saw no answer (check that the bot may post there, and tell them)",
+                    message_id,
+                    error,
+                )
                 self.bot.store.reply_failed(message_id, str(error))
             else:
-                log.error("reply to message %s not sent yet (%s); will try again", message_id, error)
+                log.error(
+                    "reply to message %s not sent yet (%s); will try again (if this goes on, check that "
+                    "Zulip is reachable)",
+                    message_id,
+                    error,
+                )
                 self.replies_waiting = True
             return
         except Exception:
-            log.exception("reply to message %s not sent yet; will try again", message_id)
+            log.exception(
+                "reply to message %s not sent yet; will try again (%s)",
+                message_id,
+                "this is a bug in wgbot: please report it with the traceback below",
+            )
             self.replies_waiting = True
             return
         try:
-            self.bot.store.reply_sent(message_id, ids)
+            self.bot.store.reply_sent(keys, ids)
         except WriteFailed as error:  # it went out; marking it sent waits (a later look finds it)
-            log.warning("reply to message %s sent, but not marked sent yet: %s", message_id, error)
+            log.warning(
+                "reply to message %s sent, but not marked sent yet: %s (nothing to do: it is marked once "
+                "the data file can be written, and never sent twice)",
+                message_id,
+                error,
+            )
             self.replies_waiting = True
 
     def flush_replies(self) -> None:

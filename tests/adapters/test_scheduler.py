@@ -391,7 +391,7 @@ def test_past_the_edit_window_a_short_update_is_posted(
     env.say("agenda add Release of linfa v0.2")
     env.say("action done 1")
     env.clock.advance(seconds=3)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         env.run()
     assert env.outbox.edits == []
     reminder, update = env.outbox.posts
