@@ -185,6 +185,27 @@ class Scheduler:
             if wake is not None:
                 timeout = min(max((wake - self._clock.now()).total_seconds(), 0.0) + 0.01, MAX_SLEEP)
             self._wake.wait(timeout)
+            self._quiet(wake)
+
+    def _quiet(self, wake: datetime | None) -> None:
+        """Woken by a change: let `debounce` seconds of quiet pass before planning again (planning every
+        group's reminders is work, which would slow the reply to the command that made the change, and
+        what a change makes stale is edited only after the debounce anyway). Not past `wake` (a reminder
+        due) nor past the debounce cap."""
+        while not self._stopping.is_set():
+            with self._changes:
+                if self._changed_at is None:
+                    return
+                hold = self._changed_at + self._debounce
+                if self._dirty_since is not None:
+                    hold = min(hold, self._dirty_since + self._debounce * DEBOUNCE_CAP)
+            if wake is not None:
+                hold = min(hold, wake)
+            remaining = (hold - self._clock.now()).total_seconds()
+            if remaining <= 0:
+                return
+            self._wake.clear()
+            self._wake.wait(min(remaining + 0.01, MAX_SLEEP))
 
     # --- one pass ------------------------------------------------------------------------------
 
