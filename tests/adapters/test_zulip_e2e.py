@@ -104,11 +104,16 @@ def test_runs_under_zulip_run_bot_without_its_rate_limit_exit(org: Org) -> None:
     command = [run_bot, "wgbot", "--registry", "--config-file", str(zuliprc), "--bot-config-file", str(conf)]
 
     def start() -> subprocess.Popen[bytes]:
-        queues = len(org.server.queues(org.bot["user_id"]))
+        deleted = len(org.server.requests_to("DELETE", "/events"))
         process = subprocess.Popen(
             command, cwd=org.folder, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )
-        org.server.wait_for(lambda: len(org.server.queues(org.bot["user_id"])) > queues, timeout=20)
+
+        def framework_polling() -> bool:  # wgbot's start-up queue is deleted, then the framework registers
+            gone = len(org.server.requests_to("DELETE", "/events")) > deleted
+            return gone and bool(org.server.queues(org.bot["user_id"]))
+
+        org.server.wait_for(framework_polling, timeout=30, what="the framework's event queue")
         return process
 
     process = start()
