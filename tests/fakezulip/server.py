@@ -1398,6 +1398,8 @@ class FakeZulip:
         path = unquote(raw_path)
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length > 0 else b""
+        if len(body) < length:  # the client died mid-request (kill -9): a real server never sees it
+            raise _DropConnection
         content_type = h.headers.get("Content-Type")
         query = parse_qs(split.query, keep_blank_values=True)
         form: dict[str, list[str]] = {}

@@ -636,3 +636,19 @@ def test_issue7_on_next_acts_between_two_requests(org: Org) -> None:
     org.client.register(event_types=["message"])
     org.client.register(event_types=["message"])
     assert seen == [1]  # once, when the first arrived
+
+
+def test_a_request_cut_short_by_a_dying_client_is_not_a_request(org: Org, fake_zulip: FakeZulip) -> None:
+    """A bot killed mid-request leaves headers without their body: no server sees that as a request."""
+    import socket
+
+    host, port = fake_zulip.url.removeprefix("http://").split(":")
+    before = len(fake_zulip.requests)
+    with socket.create_connection((host, int(port))) as raw:
+        raw.sendall(
+            b"POST /api/v1/messages HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ntype=str"
+        )  # and the process dies
+    assert org.client.get_profile()["result"] == "success"  # a later, whole request is served as usual
+    assert [r.path for r in fake_zulip.requests[before:]] == ["/api/v1/users/me"]
+    assert fake_zulip.take_violations() == []
