@@ -14,11 +14,7 @@ from tests.adapters.zulip_harness import ROOT, Org
 
 
 def write_config(org: Org, body: str) -> tuple[Path, Path]:
-    zuliprc = org.folder / "zuliprc"
-    zuliprc.write_text(
-        f"[api]\nemail={org.bot['email']}\nkey={org.bot['api_key']}\nsite={org.server.url}\n",
-        encoding="utf-8",
-    )
+    zuliprc = org.zuliprc()
     conf = org.folder / "check.conf"
     conf.write_text(body, encoding="utf-8")
     return zuliprc, conf

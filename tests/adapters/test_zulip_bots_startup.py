@@ -11,11 +11,7 @@ from tests.adapters.zulip_harness import Org
 
 
 def test_issue7_zulip_run_bot_says_why_it_cant_open_the_data_file(org: Org) -> None:
-    zuliprc = org.folder / "zuliprc"
-    zuliprc.write_text(
-        f"[api]\nemail={org.bot['email']}\nkey={org.bot['api_key']}\nsite={org.server.url}\n",
-        encoding="utf-8",
-    )
+    zuliprc = org.zuliprc()
     data = org.folder / "wgbot.json"
     data.write_text('{"_meta": {"1": {"app": "wgbot", "schema": 2}}, "groups": [1, 2]}', encoding="utf-8")
     before = data.read_bytes()

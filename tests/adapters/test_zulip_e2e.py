@@ -92,11 +92,7 @@ def test_long_replies_are_split_at_the_servers_limit(org: Org) -> None:
 
 
 def test_runs_under_zulip_run_bot_without_its_rate_limit_exit(org: Org) -> None:
-    zuliprc = org.folder / "zuliprc"
-    zuliprc.write_text(
-        f"[api]\nemail={org.bot['email']}\nkey={org.bot['api_key']}\nsite={org.server.url}\n",
-        encoding="utf-8",
-    )
+    zuliprc = org.zuliprc()
     conf = org.folder / "wgbot.conf"
     conf.write_text("[wgbot]\nstream = ml-wg\n", encoding="utf-8")
     run_bot = shutil.which("zulip-run-bot", path=str(Path(sys.executable).parent))

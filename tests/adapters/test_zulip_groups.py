@@ -161,11 +161,7 @@ def test_issue9_every_groups_reminders_are_posted_from_the_one_bot(org: Org) -> 
 
 
 def run_once(org: Org, config: str) -> subprocess.CompletedProcess[str]:
-    zuliprc = org.folder / "zuliprc"
-    zuliprc.write_text(
-        f"[api]\nemail={org.bot['email']}\nkey={org.bot['api_key']}\nsite={org.server.url}\n",
-        encoding="utf-8",
-    )
+    zuliprc = org.zuliprc()
     conf = org.folder / "wgbot.conf"
     conf.write_text(config, encoding="utf-8")
     return subprocess.run(

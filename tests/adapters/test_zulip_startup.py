@@ -14,11 +14,7 @@ from tests.adapters.zulip_harness import ROOT, Org
 def run_once(
     org: Org, *, key: str | None = None, site: str | None = None, config: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    zuliprc = org.folder / "zuliprc"
-    zuliprc.write_text(
-        f"[api]\nemail={org.bot['email']}\nkey={key or org.bot['api_key']}\nsite={site or org.server.url}\n",
-        encoding="utf-8",
-    )
+    zuliprc = org.zuliprc(key=key, site=site)
     conf = org.folder / "wgbot.conf"
     conf.write_text("[wgbot]\n" + (config or "stream = ml-wg") + "\n", encoding="utf-8")
     return subprocess.run(

@@ -66,11 +66,7 @@ def contents(org: Org) -> list[str]:
 
 def start_zulip_run_bot(org: Org, database: Path) -> subprocess.Popen[bytes]:
     """The bot the zulip_bots way, on the same fake server (logs go to the org's log files)."""
-    zuliprc = org.folder / "zuliprc"
-    zuliprc.write_text(
-        f"[api]\nemail={org.bot['email']}\nkey={org.bot['api_key']}\nsite={org.server.url}\n",
-        encoding="utf-8",
-    )
+    zuliprc = org.zuliprc()
     conf = org.folder / "wgbot.conf"
     conf.write_text(f"[wgbot]\nstream = {org.stream}\ndatabase = {database}\n", encoding="utf-8")
     run_bot = shutil.which("zulip-run-bot", path=str(Path(sys.executable).parent))

@@ -37,11 +37,7 @@ class Org:
         zuliprc (and a HOME without a ~/.zuliprc).
         """
         assert self.process is None or self.process.poll() is not None
-        zuliprc = self.folder / "zuliprc"
-        zuliprc.write_text(
-            f"[api]\nemail={self.bot['email']}\nkey={self.bot['api_key']}\nsite={self.server.url}\n",
-            encoding="utf-8",
-        )
+        zuliprc = self.zuliprc()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         credentials = ["--config", str(zuliprc)]
         if env_credentials:
@@ -75,6 +71,16 @@ class Org:
         self.server.wait_for(
             lambda: self.server.queues(self.bot["user_id"]), timeout=20, what="the bot's event queue"
         )
+
+    def zuliprc(self, *, key: str | None = None, site: str | None = None) -> Path:
+        """The bot's zuliprc in the org's folder (another key or site, to test refusals)."""
+        path = self.folder / "zuliprc"
+        path.write_text(
+            f"[api]\nemail={self.bot['email']}\nkey={key or self.bot['api_key']}\n"
+            f"site={site or self.server.url}\n",
+            encoding="utf-8",
+        )
+        return path
 
     def kill_bot(self) -> None:
         if self.process and self.process.poll() is None:
